@@ -1,0 +1,184 @@
+"""The business owner's configuration (`business.yml`): hours, holidays, team, routing, tone.
+
+Loaded once per process and validated up front, so a typo in the owner's file is a clear
+error at start-up rather than a wrong decision in the middle of a conversation.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Tuple
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from posta.hours import Schedule, WEEKDAYS
+
+LANGUAGES = ("es", "en")
+TONES = ("transparent", "named")
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "business.yml"
+
+
+class ConfigError(ValueError):
+    """The owner's configuration is invalid; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Team:
+    key: str
+    name: str
+    topics: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    phone: str
+    teams: Tuple[str, ...]
+    languages: Tuple[str, ...]
+    max_open_cases: int
+    schedule: Schedule
+    role: str = "agent"
+
+    @property
+    def language(self) -> str:
+        """The language the agent reads summaries in: their first one."""
+        return self.languages[0]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class BusinessConfig:
+    name: str
+    timezone: ZoneInfo
+    default_language: str
+    schedule: Schedule
+    tone: str
+    teams: Mapping[str, Team]
+    default_team: str
+    agents: Tuple[Agent, ...] = field(default_factory=tuple)
+
+    def team_for_topic(self, topic: str) -> str:
+        for team in self.teams.values():
+            if topic in team.topics:
+                return team.key
+        return self.default_team
+
+    def agent_by_phone(self, phone: str) -> Optional[Agent]:
+        digits = "".join(ch for ch in str(phone) if ch.isdigit())
+        return next((a for a in self.agents if a.phone == digits), None)
+
+    def agent_by_name(self, name: str) -> Optional[Agent]:
+        wanted = name.strip().casefold()
+        return next((a for a in self.agents if a.name.casefold() == wanted), None)
+
+
+def load(path: Optional[os.PathLike] = None) -> BusinessConfig:
+    """Reads and validates the owner's file (default: $POSTA_CONFIG or ./business.yml)."""
+    path = Path(path or os.environ.get("POSTA_CONFIG") or DEFAULT_PATH)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"business config not found: {path}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    try:
+        return _parse(raw)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
+
+
+@lru_cache(maxsize=None)
+def current() -> BusinessConfig:
+    """The process-wide configuration, read on first use."""
+    return load()
+
+
+def _parse(raw: dict) -> BusinessConfig:
+    business = raw.get("business") or {}
+    timezone = _timezone(business.get("timezone", "UTC"))
+    default_language = business.get("default_language", "es")
+    if default_language not in LANGUAGES:
+        raise ConfigError(f"business.default_language must be one of {LANGUAGES}")
+    holidays = frozenset(_date(d) for d in raw.get("holidays") or [])
+    schedule = Schedule.parse(raw.get("hours") or {}, timezone, holidays)
+    tone = raw.get("tone", "transparent")
+    if tone not in TONES:
+        raise ConfigError(f"tone must be one of {TONES}, not {tone!r}")
+    teams = _teams(raw.get("teams") or {})
+    default_team = raw.get("default_team") or next(iter(teams), "")
+    if teams and default_team not in teams:
+        raise ConfigError(f"default_team {default_team!r} is not one of the teams")
+    agents = tuple(_agent(a, teams, schedule, timezone, holidays) for a in raw.get("agents") or [])
+    phones = [a.phone for a in agents]
+    if len(set(phones)) != len(phones):
+        raise ConfigError("two agents share a phone number")
+    return BusinessConfig(
+        name=business.get("name", "Posta"),
+        timezone=timezone,
+        default_language=default_language,
+        schedule=schedule,
+        tone=tone,
+        teams=teams,
+        default_team=default_team,
+        agents=agents,
+    )
+
+
+def _timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"unknown time zone {name!r}") from None
+
+
+def _date(value) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"holiday {value!r} is not a YYYY-MM-DD date") from None
+
+
+def _teams(raw: Mapping[str, dict]) -> Dict[str, Team]:
+    return {
+        key: Team(key=key, name=(spec or {}).get("name", key), topics=tuple((spec or {}).get("topics") or ()))
+        for key, spec in raw.items()
+    }
+
+
+def _agent(raw: dict, teams: Mapping[str, Team], business_schedule: Schedule, timezone, holidays) -> Agent:
+    name = raw.get("name")
+    if not name:
+        raise ConfigError("every agent needs a name")
+    phone = "".join(ch for ch in str(raw.get("phone", "")) if ch.isdigit())
+    if len(phone) < 8:
+        raise ConfigError(f"agent {name}: phone must be an international number, digits only")
+    agent_teams = tuple(raw.get("teams") or ())
+    unknown = [t for t in agent_teams if t not in teams]
+    if unknown:
+        raise ConfigError(f"agent {name}: unknown team(s) {unknown}")
+    languages = tuple(raw.get("languages") or ("es",))
+    if any(lang not in LANGUAGES for lang in languages):
+        raise ConfigError(f"agent {name}: languages must be among {LANGUAGES}")
+    hours = raw.get("hours")
+    schedule = Schedule.parse(hours, timezone, holidays) if hours else business_schedule
+    max_open = int(raw.get("max_open_cases", 3))
+    if max_open < 1:
+        raise ConfigError(f"agent {name}: max_open_cases must be at least 1")
+    role = raw.get("role", "agent")
+    if role not in ("agent", "admin"):
+        raise ConfigError(f"agent {name}: role must be 'agent' or 'admin'")
+    return Agent(name=name, phone=phone, teams=agent_teams, languages=languages,
+                 max_open_cases=max_open, schedule=schedule, role=role)
+
+
+__all__ = ["Agent", "BusinessConfig", "ConfigError", "Team", "load", "current", "WEEKDAYS"]

@@ -1,0 +1,84 @@
+"""The handoff itself: why the bot steps aside, the case it opens, and the handback.
+
+Plain functions over the config and the case store; the Rasa action and the channels
+are thin adapters that call these with what they read from the tracker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Optional
+
+from posta import lexicon, routing
+from posta.config import Agent, BusinessConfig
+from posta.store import Case, CaseStore
+from posta.summary import CaseSummary
+from posta.topics import INTENT_TOPICS, REQUEST_INTENTS, SENSITIVE_TOPICS
+
+REASONS = ("unsure", "requested", "sensitive", "agent_takeover")
+
+
+@dataclass(frozen=True)
+class Decision:
+    reason: str  # unsure, requested, sensitive
+    topic: str
+    matched_phrase: Optional[str] = None  # what the lexicon safety net saw, if it fired
+
+
+def decide(intent: Optional[str], text: str, *, accepted_offer: bool = False,
+           earlier_topic: Optional[str] = None) -> Decision:
+    """Why a handoff is due for this message.
+
+    Sensitive beats requested (an angry customer asking for the manager is a complaint,
+    and urgent); requested beats unsure. `accepted_offer` is a "yes" to the bot's offer of
+    a person; `earlier_topic` is what the conversation was about before.
+    """
+    hit = lexicon.match(text)
+    topic = INTENT_TOPICS.get(intent or "")
+    if topic in SENSITIVE_TOPICS:
+        return Decision("sensitive", topic)
+    if hit and hit.category in SENSITIVE_TOPICS:
+        return Decision("sensitive", hit.category, hit.phrase)
+    if intent in REQUEST_INTENTS or accepted_offer or (hit and hit.category == "requested"):
+        return Decision("requested", earlier_topic or "general", hit.phrase if hit else None)
+    return Decision("unsure", topic or "general")
+
+
+def needs_details(summary: CaseSummary, open_now: bool) -> bool:
+    """After hours, the team needs a name and a request to act on first thing."""
+    if open_now:
+        return False
+    vague = summary.reason == "requested" and summary.topic == "general" and not any(
+        m.media for m in summary.messages)
+    return not summary.customer_name or vague
+
+
+@dataclass(frozen=True)
+class Handoff:
+    case: Case
+    agent: Optional[Agent]  # who it was routed to; None when it waits in the team queue
+    open_now: bool
+    next_opening: Optional[datetime]
+
+
+def hand_off(store: CaseStore, config: BusinessConfig, summary: CaseSummary, now: datetime) -> Handoff:
+    """Opens (or finds) the conversation's case and routes it."""
+    open_now = config.schedule.is_open(now)
+    team = config.team_for_topic(summary.topic)
+    agent = None
+    if open_now:
+        agent = routing.choose_agent(config, team, summary.language, now,
+                                     store.load_by_agent(), store.last_assignment_by_agent())
+    case = store.open_case(summary, team=team, agent=agent.name if agent else None)
+    return Handoff(
+        case=case,
+        agent=config.agent_by_name(case.agent) if case.agent else None,
+        open_now=open_now,
+        next_opening=None if open_now else config.schedule.next_opening(now),
+    )
+
+
+def hand_back(store: CaseStore, conversation_id: str, by: Optional[str] = None) -> Optional[Case]:
+    """Closes the conversation's open case; the caller resumes the conversation."""
+    return store.close(conversation_id, by=by)

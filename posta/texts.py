@@ -1,0 +1,128 @@
+"""Words the core writes itself, in Spanish and English: dates, hours, summary labels.
+
+What the bot says to customers lives in `domain.yml` (the conversation designer's file);
+the core only formats the values those responses interpolate, and the case summaries it
+writes for agents.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Dict, Mapping, Sequence, Tuple
+
+WEEKDAY_NAMES = {
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+MONTH_NAMES = {
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+           "septiembre", "octubre", "noviembre", "diciembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+
+LABELS: Dict[str, Dict[str, str]] = {
+    "es": {
+        "case": "Caso", "urgent": "URGENTE", "customer": "Cliente", "language": "Idioma",
+        "reason": "Motivo", "topic": "Tema", "since": "Desde", "facts": "Datos",
+        "messages": "Lo que escribió", "bot_answered": "El bot ya respondió",
+        "nothing": "nada", "after_hours": "fuera de horario", "media": "adjunto",
+        "lang_es": "español", "lang_en": "inglés",
+        "reason_unsure": "el bot no supo responder", "reason_requested": "pidió una persona",
+        "reason_sensitive": "tema sensible", "reason_agent_takeover": "tomado por el equipo",
+        "fact_order_number": "pedido", "fact_product": "producto", "fact_date": "fecha",
+        "fact_amount": "monto",
+        "closed": "cerrado", "and": "y", "today": "hoy", "tomorrow": "mañana",
+    },
+    "en": {
+        "case": "Case", "urgent": "URGENT", "customer": "Customer", "language": "Language",
+        "reason": "Reason", "topic": "Topic", "since": "Since", "facts": "Facts",
+        "messages": "What they wrote", "bot_answered": "The bot already answered",
+        "nothing": "nothing", "after_hours": "after hours", "media": "attachment",
+        "lang_es": "Spanish", "lang_en": "English",
+        "reason_unsure": "the bot could not answer", "reason_requested": "asked for a person",
+        "reason_sensitive": "sensitive", "reason_agent_takeover": "taken over by the team",
+        "fact_order_number": "order", "fact_product": "product", "fact_date": "date",
+        "fact_amount": "amount",
+        "closed": "closed", "and": "and", "today": "today", "tomorrow": "tomorrow",
+    },
+}
+
+TOPICS = {
+    "es": {
+        "general": "consulta general", "catalogue": "productos y precios", "payment": "pagos",
+        "shipping": "envíos", "eye_exam": "turno para control visual", "order": "estado de un pedido",
+        "hours": "horarios", "location": "ubicación", "warranty": "garantía",
+        "return_policy": "política de cambios", "complaint": "reclamo", "return": "devolución o cambio",
+        "health": "salud visual", "legal": "amenaza legal", "billing": "cobro en disputa",
+        "media": "adjunto que el bot no puede leer",
+    },
+    "en": {
+        "general": "general question", "catalogue": "products and prices", "payment": "payments",
+        "shipping": "shipping", "eye_exam": "eye exam booking", "order": "order status",
+        "hours": "opening hours", "location": "location", "warranty": "warranty",
+        "return_policy": "return policy", "complaint": "complaint", "return": "return or exchange",
+        "health": "eye health", "legal": "legal threat", "billing": "billing dispute",
+        "media": "attachment the bot cannot read",
+    },
+}
+
+
+def label(key: str, lang: str) -> str:
+    return LABELS.get(lang, LABELS["en"])[key]
+
+
+def topic_name(topic: str, lang: str) -> str:
+    return TOPICS.get(lang, TOPICS["en"]).get(topic, topic)
+
+
+def when(moment: datetime, now: datetime, lang: str) -> str:
+    """A customer-friendly moment: 'hoy a las 14:00', 'el lunes 30 de noviembre a las 10:00'."""
+    clock = moment.strftime("%H:%M")
+    days_ahead = (moment.date() - now.date()).days
+    if lang == "es":
+        if days_ahead == 0:
+            return f"hoy a las {clock}"
+        if days_ahead == 1:
+            return f"mañana a las {clock}"
+        return f"el {_long_date(moment.date(), lang)} a las {clock}"
+    if days_ahead == 0:
+        return f"today at {clock}"
+    if days_ahead == 1:
+        return f"tomorrow at {clock}"
+    return f"on {_long_date(moment.date(), lang)} at {clock}"
+
+
+def _long_date(day: date, lang: str) -> str:
+    weekday = WEEKDAY_NAMES[lang][day.weekday()]
+    month = MONTH_NAMES[lang][day.month - 1]
+    if lang == "es":
+        return f"{weekday} {day.day} de {month}"
+    return f"{weekday} {day.day} {month}"
+
+
+def weekly_hours(table: Mapping[str, Sequence[Tuple]], lang: str) -> str:
+    """'lunes a viernes 10:00–19:00; sábado 10:00–14:00; domingo cerrado'."""
+    days = list(table.values())
+    names = WEEKDAY_NAMES[lang]
+    groups = []
+    start = 0
+    for i in range(1, len(days) + 1):
+        if i == len(days) or days[i] != days[start]:
+            groups.append((start, i - 1, days[start]))
+            start = i
+    parts = []
+    for first, last, ranges in groups:
+        span = names[first] if first == last else (
+            f"{names[first]} {'a' if lang == 'es' else 'to'} {names[last]}")
+        hours = ", ".join(f"{a.strftime('%H:%M')}–{b.strftime('%H:%M')}" for a, b in ranges)
+        parts.append(f"{span} {hours or label('closed', lang)}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:]
+
+
+def next_opening(moment, now: datetime, lang: str) -> str:
+    """When the team is back, or a plain promise if no opening is scheduled soon."""
+    if moment is None:
+        return "lo antes posible" if lang == "es" else "as soon as we can"
+    return when(moment, now, lang)

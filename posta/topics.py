@@ -1,0 +1,34 @@
+"""What each intent of the NLU data is about, and which topics are sensitive or urgent.
+
+The single place where the core meets the conversation designer's intent names
+(`data/nlu/*.yml`). Topics route cases to teams (`business.yml`) and label summaries.
+"""
+
+INTENT_TOPICS = {
+    "ask_hours": "hours",
+    "ask_location": "location",
+    "ask_payment": "payment",
+    "ask_shipping": "shipping",
+    "ask_catalogue": "catalogue",
+    "ask_eye_exam": "eye_exam",
+    "ask_warranty": "warranty",
+    "ask_return_policy": "return_policy",
+    "order_status": "order",
+    "complaint": "complaint",
+    "return_request": "return",
+    "health_question": "health",
+    "legal_threat": "legal",
+    "billing_dispute": "billing",
+}
+
+# Topics a person must handle, whatever the bot knows.
+SENSITIVE_TOPICS = frozenset({"complaint", "return", "health", "legal", "billing"})
+# Topics flagged urgent in the agent's summary.
+URGENT_TOPICS = frozenset({"complaint", "health", "legal"})
+
+REQUEST_INTENTS = frozenset({"request_human"})
+SENSITIVE_INTENTS = frozenset(i for i, t in INTENT_TOPICS.items() if t in SENSITIVE_TOPICS)
+# Intents the bot hands off because it cannot answer them alone.
+UNSURE_INTENTS = frozenset({"out_of_scope", "nlu_fallback", "order_status"})
+# Every intent whose rule ends in a handoff.
+HANDOFF_INTENTS = REQUEST_INTENTS | SENSITIVE_INTENTS | UNSURE_INTENTS
