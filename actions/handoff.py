@@ -1,0 +1,147 @@
+"""Stepping aside and coming back: the handoff, the after-hours details form, the handback,
+and a session start that keeps a conversation paused while a person owns it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import (ActionExecuted, ActiveLoop, ConversationPaused, ConversationResumed,
+                             SessionStarted, SlotSet)
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import business, case_store, language, latest_entity
+from posta import handoff, summary as summaries, texts
+from posta.hours import business_now
+from posta.names import clean_name
+
+logger = logging.getLogger(__name__)
+
+HANDOFF_SLOTS = ("handoff_reason", "handoff_topic", "handoff_needs_details", "customer_request")
+DETAILS_FORM = "after_hours_form"
+# What a new session remembers: who the customer is, not a half-finished handoff.
+CARRIED_SLOTS = ("language", "customer_name")
+
+
+class ActionHandoff(Action):
+    """Builds the case from the conversation, routes it, tells the customer, and pauses.
+
+    After hours, when the team would lack a name or a request, it activates
+    `after_hours_form` to ask for them; a rule runs it again when the form is done.
+    """
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        config, lang = business(), language(tracker)
+        now = business_now(config.timezone)
+        open_now = config.schedule.is_open(now)
+        decision = self._decision(tracker)
+        summary = summaries.build(
+            tracker.events, conversation_id=tracker.sender_id, reason=decision.reason,
+            topic=decision.topic, language=lang, customer_name=tracker.get_slot("customer_name"),
+            after_hours=not open_now)
+        decided = [SlotSet("handoff_reason", decision.reason), SlotSet("handoff_topic", decision.topic)]
+
+        if not tracker.get_slot("handoff_needs_details") and handoff.needs_details(summary, open_now):
+            dispatcher.utter_message(response="utter_after_hours_details",
+                                     next_opening=texts.next_opening(config.schedule.next_opening(now), now, lang))
+            known = [SlotSet("customer_name", summary.customer_name)] if summary.customer_name else []
+            if decision.reason != "requested" or summary.topic != "general":
+                known.append(SlotSet("customer_request", summary.messages[-1].text if summary.messages else ""))
+            return decided + known + [SlotSet("handoff_needs_details", True), ActiveLoop(DETAILS_FORM)]
+
+        result = handoff.hand_off(case_store(), config, summary, now)
+        logger.info("case %s for %s: %s/%s, %s", result.case.id, tracker.sender_id, decision.reason,
+                    decision.topic, result.agent.name if result.agent else f"queue {result.case.team}")
+        self._tell_customer(dispatcher, result, summary, now, lang)
+        return decided + [SlotSet("handoff_needs_details", False), ConversationPaused()]
+
+    @staticmethod
+    def _decision(tracker: Tracker) -> handoff.Decision:
+        if tracker.get_slot("handoff_needs_details") and tracker.get_slot("handoff_reason"):
+            # Second run, after the details form: the reason was decided on the first.
+            return handoff.Decision(tracker.get_slot("handoff_reason"), tracker.get_slot("handoff_topic") or "general")
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
+        return handoff.decide(
+            intent, latest.get("text") or "",
+            accepted_offer=intent == "affirm" and _last_bot_action(tracker).startswith("utter_offer_"),
+            earlier_topic=summaries.latest_topic(tracker.events))
+
+    @staticmethod
+    def _tell_customer(dispatcher: CollectingDispatcher, result: handoff.Handoff,
+                       summary: summaries.CaseSummary, now, lang: str) -> None:
+        if not result.open_now:
+            name = summary.customer_name
+            dispatcher.utter_message(response="utter_handoff_after_hours",
+                                     next_opening=texts.next_opening(result.next_opening, now, lang),
+                                     name_suffix=f", {name}" if name else "")
+        elif result.agent is None:
+            dispatcher.utter_message(response="utter_handoff_queued")
+        elif business().tone == "named":
+            dispatcher.utter_message(response="utter_handoff_named", agent_name=result.agent.name)
+        else:
+            dispatcher.utter_message(response="utter_handoff")
+        if summary.topic == "health":
+            dispatcher.utter_message(response="utter_health_safety")
+
+
+class ValidateAfterHoursForm(FormValidationAction):
+    """Keeps the name a name ("me llamo Lucía" -> "Lucía") and the request non-empty."""
+
+    def name(self) -> Text:
+        return "validate_after_hours_form"
+
+    def validate_customer_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        return {"customer_name": clean_name(str(value or ""))}
+
+    def validate_customer_request(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        return {"customer_request": text or None}
+
+
+class ActionHandback(Action):
+    """A person hands the chat back: close the case, resume, and follow up."""
+
+    def name(self) -> Text:
+        return "action_handback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        by = latest_entity(tracker, "agent")
+        case = handoff.hand_back(case_store(), tracker.sender_id, by=by)
+        logger.info("handback of %s by %s (case %s)", tracker.sender_id, by or "?", case.id if case else "none")
+        dispatcher.utter_message(response="utter_handback")
+        return [ConversationResumed()] + [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
+
+
+class ActionSessionStart(Action):
+    """Rasa's session start, except that a conversation a person owns stays paused.
+
+    A new session resets the tracker, pause included; without this, a customer writing
+    an hour into a human's case would get the bot talking over that person.
+    """
+
+    def name(self) -> Text:
+        return "action_session_start"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        owned = case_store().open_case_for(tracker.sender_id) is not None
+        keep = CARRIED_SLOTS + (("handoff_reason", "handoff_topic") if owned else ())
+        events = [SessionStarted()] + [SlotSet(name, tracker.get_slot(name)) for name in keep
+                                       if tracker.get_slot(name) is not None]
+        if owned:
+            events.append(ConversationPaused())
+        return events + [ActionExecuted("action_listen")]
+
+
+def _last_bot_action(tracker: Tracker) -> str:
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action") or ""
+    return ""
