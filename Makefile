@@ -1,0 +1,57 @@
+# Posta: `make run` serves the assistant, `make test` runs every test. Both install and
+# train what they need first (a virtual environment on Python 3.10, the spaCy pipeline,
+# the model) and skip what is already up to date.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+SPACY := models/spacy-es-en
+MODEL := models/posta.tar.gz
+MODEL_INPUTS := config.yml domain.yml $(shell find data components posta -name '*.yml' -o -name '*.py' 2>/dev/null)
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: install train run shell test validate test-stories test-python nlu-report clean
+
+install: $(VENV)/.installed $(SPACY)/meta.json
+
+$(VENV)/.installed: requirements.txt requirements.lock
+	@py=$$(scripts/find-python) && echo "Using $$py" && \
+	  { [ -x $(PY) ] || "$$py" -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -c requirements.lock
+	touch $@
+
+$(SPACY)/meta.json: scripts/build_spacy_pipeline.py | $(VENV)/.installed
+	$(PY) scripts/build_spacy_pipeline.py $(SPACY)
+
+train: $(MODEL)
+
+$(MODEL): $(MODEL_INPUTS) | install
+	$(RASA) train --fixed-model-name posta --out models
+
+run: install $(MODEL)
+	scripts/run
+
+shell: install $(MODEL)
+	scripts/run shell
+
+validate: install
+	$(RASA) data validate --fail-on-warnings
+
+test-stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --e2e --fail-on-prediction-errors --out results/stories
+
+test-python: $(MODEL)
+	$(PY) -m pytest -q tests
+
+test: validate test-stories test-python
+
+# Intent F1 on held-out messages (eval/), for the README.
+nlu-report: $(MODEL)
+	$(RASA) test nlu --model $(MODEL) --nlu eval/nlu_test.yml --out results/nlu
+
+clean:
+	rm -rf models results .pytest_cache posta.db*
