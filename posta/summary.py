@@ -69,7 +69,8 @@ class CaseSummary:
             since = _local_clock(self.started_at, tz)
             lines.append(f"{say('since')}: {since}" + (f" · {say('after_hours')}" if self.after_hours else ""))
         if self.facts:
-            shown = ", ".join(f"{say('fact_' + f['kind'])} {f['text']}" for f in self.facts)
+            shown = ", ".join(f"{say('fact_' + f['kind'])} {f['text' if f['kind'] == 'product' else 'value']}"
+                              for f in self.facts)
             lines.append(f"{say('facts')}: {shown}")
         lines.append(f"{say('messages')}:")
         for number, message in enumerate(self.messages, start=1):

@@ -1,0 +1,153 @@
+"""Starts the real action server and Rasa server on free ports, and talks to them.
+
+The Rasa server takes ~30 s to start, so tests start it once per session. The action
+server starts in seconds, so it is restarted when a test needs another business clock
+(`POSTA_NOW`), e.g. after hours.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+MODEL = ROOT / "models" / "posta.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    def __init__(self, name: str, args: List[str], env: Dict[str, str], log_dir: Path) -> None:
+        self.name, self.args, self.env = name, args, env
+        self.log = log_dir / f"{name}.log"
+        self.proc: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        handle = open(self.log, "ab")
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=handle,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def wait_until(self, url: str, timeout: float) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.tail()}")
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s:\n{self.tail()}")
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Stack:
+    """The action server and the Rasa server (REST channel and HTTP API on)."""
+
+    def __init__(self, database_url: str, work: Path, now: str, extra_env: Optional[Dict[str, str]] = None) -> None:
+        self.work = work
+        self.now = now
+        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.rasa_port}"
+        endpoints = work / "endpoints.yml"
+        endpoints.write_text(
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
+            "tracker_store:\n  type: channels.tracker_store.PostaTrackerStore\n")
+        self.env = {**os.environ, "POSTA_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT),
+                    "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
+        self.actions = self._actions_process(now)
+        self.rasa = Process("rasa", [RASA, "run", "--enable-api", "--port", str(self.rasa_port),
+                                     "--model", str(MODEL), "--endpoints", str(endpoints),
+                                     "--credentials", str(ROOT / "credentials.yml")], self.env, work)
+
+    def _actions_process(self, now: str) -> Process:
+        env = {**self.env, "POSTA_NOW": now}
+        return Process("actions", [RASA, "run", "actions", "--actions", "actions", "--port",
+                                   str(self.actions_port)], env, self.work)
+
+    def start(self) -> "Stack":
+        self.actions.start()
+        self.rasa.start()
+        self.actions.wait_until(f"http://127.0.0.1:{self.actions_port}/health", 120)
+        self.rasa.wait_until(f"{self.url}/status", 240)
+        return self
+
+    def stop(self) -> None:
+        self.rasa.stop()
+        self.actions.stop()
+
+    @contextmanager
+    def clock(self, now: str):
+        """Runs the action server with the business clock at `now` (POSTA_NOW)."""
+        self._restart_actions(now)
+        try:
+            yield
+        finally:
+            self._restart_actions(self.now)
+
+    def _restart_actions(self, now: str) -> None:
+        self.actions.stop()
+        self.actions = self._actions_process(now)
+        self.actions.start()
+        self.actions.wait_until(f"http://127.0.0.1:{self.actions_port}/health", 120)
+
+    # -- talking to it --------------------------------------------------------------------
+
+    @staticmethod
+    def new_sender() -> str:
+        return "test-" + uuid.uuid4().hex[:12]
+
+    def say(self, sender: str, text: str, **metadata) -> List[dict]:
+        body = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> dict:
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def hand_back(self, sender: str, agent: str) -> List[dict]:
+        """What a channel or the panel does when a person is done: resume (and mark the bot
+        as listening: nothing was predicted while paused), then trigger the `handback`
+        intent so the rules run action_handback."""
+        requests.post(f"{self.url}/conversations/{sender}/tracker/events",
+                      json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+                      timeout=30).raise_for_status()
+        response = requests.post(f"{self.url}/conversations/{sender}/trigger_intent",
+                                 json={"name": "handback", "entities": {"agent": agent}}, timeout=60)
+        response.raise_for_status()
+        return response.json()["messages"]
+
+
+def texts(messages: List[dict]) -> str:
+    return "\n".join(m.get("text", "") for m in messages)

@@ -1,0 +1,141 @@
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from posta import config, handoff, routing
+from posta.store import CaseStore, case_events, cases
+from posta.summary import CaseSummary, CustomerMessage
+
+BA = ZoneInfo("America/Argentina/Buenos_Aires")
+WEDNESDAY_11 = datetime(2026, 11, 25, 11, 0, tzinfo=BA)
+WEDNESDAY_15 = datetime(2026, 11, 25, 15, 0, tzinfo=BA)
+SUNDAY_NIGHT = datetime(2026, 11, 29, 23, 10, tzinfo=BA)
+
+
+@pytest.fixture
+def store(database_url):
+    store = CaseStore(database_url)
+    with store.engine.begin() as conn:
+        conn.execute(case_events.delete())
+        conn.execute(cases.delete())
+    return store
+
+
+@pytest.fixture(scope="module")
+def business():
+    return config.load()
+
+
+def summary(conversation_id, topic="general", reason="requested", language="es", name=None, text="hola"):
+    return CaseSummary(conversation_id=conversation_id, reason=reason, topic=topic, language=language,
+                       customer_name=name, messages=[CustomerMessage(text=text)])
+
+
+def test_a_case_round_trips_with_its_summary(store):
+    case = store.open_case(summary("c1", name="Lucía"), team="sales", agent="Ana")
+    again = store.get(case.id)
+    assert again.summary.customer_name == "Lucía"
+    assert again.status == "assigned" and again.agent == "Ana" and again.is_open
+    assert again.created_at.tzinfo is not None
+    assert [e.kind for e in store.history(case.id)] == ["created", "routed"]
+
+
+def test_one_open_case_per_conversation_even_when_actions_race(store):
+    results = []
+
+    def open_one():
+        results.append(store.open_case(summary("race"), team="sales"))
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({case.id for case in results}) == 1
+    assert len(store.cases(conversation_id="race")) == 1
+
+
+def test_handback_closes_with_timestamps_and_allows_a_new_case(store):
+    first = store.open_case(summary("c2"), team="sales")
+    closed = handoff.hand_back(store, "c2", by="Ana")
+    assert closed.status == "closed" and closed.closed_by == "Ana" and closed.closed_at >= first.created_at
+    assert store.open_case_for("c2") is None
+    assert handoff.hand_back(store, "c2") is None  # nothing left to close
+    second = store.open_case(summary("c2"), team="sales")
+    assert second.id != first.id
+
+
+def test_cases_survive_a_new_store_object(store, database_url):
+    case = store.open_case(summary("c3"), team="support")
+    assert CaseStore(database_url).open_case_for("c3").id == case.id
+
+
+def test_routing_by_topic_shift_capacity_and_language(store, business):
+    # 11:00: Ana (sales) and Bruno (support) are on shift; Carla starts at 14:00.
+    sales = handoff.hand_off(store, business, summary("r1", topic="catalogue"), WEDNESDAY_11)
+    assert (sales.case.team, sales.agent.name) == ("sales", "Ana")
+    support = handoff.hand_off(store, business, summary("r2", topic="health", reason="sensitive"), WEDNESDAY_11)
+    assert (support.case.team, support.agent.name) == ("support", "Bruno")
+
+
+def test_routing_prefers_the_customers_language_then_least_load_then_round_robin(business):
+    load, last = {}, {}
+    # 15:00: Bruno (es) and Carla (es, en) are on support.
+    assert routing.choose_agent(business, "support", "en", WEDNESDAY_15, load, last).name == "Carla"
+    assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, load, last).name == "Bruno"
+    assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, {"Bruno": 1}, last).name == "Carla"
+    earlier, later = datetime(2026, 11, 25, 9, tzinfo=BA), datetime(2026, 11, 25, 10, tzinfo=BA)
+    tie = {"Bruno": 1, "Carla": 1}
+    assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, tie,
+                                {"Bruno": later, "Carla": earlier}).name == "Carla"
+    full = {"Bruno": 2, "Carla": 2}
+    assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, full, last) is None
+
+
+def test_nobody_available_queues_the_case(store, business):
+    for n in range(3):  # Ana takes 3 at most; Carla is off until 14:00
+        handoff.hand_off(store, business, summary(f"q{n}", topic="payment"), WEDNESDAY_11)
+    queued = handoff.hand_off(store, business, summary("q3", topic="payment"), WEDNESDAY_11)
+    assert queued.agent is None and queued.case.status == "waiting" and queued.case.team == "sales"
+
+
+def test_after_hours_the_case_waits_and_says_when_the_team_is_back(store, business):
+    result = handoff.hand_off(store, business, summary("n1", name="Lucía"), SUNDAY_NIGHT)
+    assert not result.open_now and result.agent is None and result.case.status == "waiting"
+    assert result.next_opening == datetime(2026, 11, 30, 10, 0, tzinfo=BA)
+
+
+def test_decisions():
+    assert handoff.decide("request_human", "quiero hablar con alguien").reason == "requested"
+    assert handoff.decide("health_question", "me arde el ojo") == handoff.Decision("sensitive", "health")
+    # The classifier said catalogue; the lexicon still sees a health case.
+    assert handoff.decide("ask_catalogue", "las lentillas me irritan, me arde el ojo").topic == "health"
+    # An angry customer asking for the manager is a complaint first.
+    assert handoff.decide("request_human", "pésima atención, quiero hablar con el encargado").reason == "sensitive"
+    assert handoff.decide("affirm", "dale", accepted_offer=True, earlier_topic="eye_exam") == \
+        handoff.Decision("requested", "eye_exam")
+    assert handoff.decide("out_of_scope", "venden bicicletas?").reason == "unsure"
+    assert handoff.decide(None, "zzz").reason == "unsure"
+
+
+def test_details_are_needed_only_after_hours():
+    vague = summary("d", topic="general", reason="requested", name="Lucía")
+    assert not handoff.needs_details(vague, open_now=True)
+    assert handoff.needs_details(vague, open_now=False)  # "a person, please" tells the team nothing
+    specific = summary("d", topic="health", reason="sensitive", name="Lucía")
+    assert not handoff.needs_details(specific, open_now=False)
+    nameless = summary("d", topic="health", reason="sensitive")
+    assert handoff.needs_details(nameless, open_now=False)
+
+
+def test_config_errors_are_clear(tmp_path):
+    bad = tmp_path / "business.yml"
+    bad.write_text("business: {timezone: Mars/Olympus}\n")
+    with pytest.raises(config.ConfigError, match="unknown time zone"):
+        config.load(bad)
+    bad.write_text("agents: [{name: Ana, phone: '123'}]\n")
+    with pytest.raises(config.ConfigError, match="Ana"):
+        config.load(bad)

@@ -1,0 +1,87 @@
+from zoneinfo import ZoneInfo
+
+from posta import summary
+
+T0 = 1795_000_000.0  # an arbitrary instant; only the order and the first one matter
+
+
+def user(text, intent, t, **metadata):
+    return {"event": "user", "text": text, "timestamp": t, "metadata": metadata,
+            "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": []}}
+
+
+def bot(text, action, t):
+    return {"event": "bot", "text": text, "timestamp": t, "metadata": {"utter_action": action}}
+
+
+def conversation():
+    return [
+        {"event": "action", "name": "action_session_start", "timestamp": T0 - 100},
+        {"event": "session_started", "timestamp": T0 - 100},
+        user("hola", "greet", T0, customer_name="Lucía"),
+        bot("¡Hola! Soy el asistente...", "utter_greet", T0 + 1),
+        user("cuanto salen los multifocales?", "ask_catalogue", T0 + 10),
+        bot("Cristales con receta...", "utter_catalogue_lenses", T0 + 11),
+        user("y el pedido 4512 que hice el martes? me cobraron $45.000", "order_status", T0 + 20),
+    ]
+
+
+def test_summary_keeps_every_customer_message_verbatim_and_in_order():
+    built = summary.build(conversation(), conversation_id="5491100000000", reason="unsure",
+                          topic="order", language="es")
+    assert [m.text for m in built.messages] == [
+        "hola", "cuanto salen los multifocales?", "y el pedido 4512 que hice el martes? me cobraron $45.000"]
+    assert built.customer_name == "Lucía"  # from channel metadata
+    assert built.answered == ["catalogue"]  # the greeting is not an answer worth listing
+    kinds = {(f["kind"], f["value"]) for f in built.facts}
+    assert {("order_number", "4512"), ("product", "lenses"), ("date", "el martes"), ("amount", "$45.000")} <= kinds
+    assert built.started_at.startswith("2026-")
+    assert not built.urgent
+
+
+def test_summary_starts_after_the_last_handback():
+    events = conversation() + [
+        {"event": "action", "name": "action_handoff"},
+        user("hola??", "greet", T0 + 30),
+        {"event": "action", "name": "action_handback"},
+        user("me arde el ojo", "health_question", T0 + 40),
+    ]
+    built = summary.build(events, conversation_id="c", reason="sensitive", topic="health", language="es")
+    assert [m.text for m in built.messages] == ["me arde el ojo"]
+    assert built.urgent
+
+
+def test_external_and_button_messages():
+    events = [user("EXTERNAL: handback", "handback", T0, is_external=True),
+              user('/ask_catalogue{"product": "frames"}', "ask_catalogue", T0 + 1)]
+    built = summary.build(events, conversation_id="c", reason="requested", topic="general", language="en")
+    assert [m.text for m in built.messages] == ["ask catalogue"]
+
+
+def test_rendering_in_the_agents_language_is_short_and_complete():
+    built = summary.build(conversation(), conversation_id="5491100000000", reason="unsure", topic="order",
+                          language="es")
+    text = built.render("en", case_id=7, tz=ZoneInfo("America/Argentina/Buenos_Aires"))
+    lines = text.splitlines()
+    assert lines[0] == "Case #7 · the bot could not answer · order status"
+    assert "Customer: Lucía (5491100000000) · Spanish" in text
+    assert "3. y el pedido 4512 que hice el martes? me cobraron $45.000" in text
+    assert "The bot already answered: products and prices" in text
+    assert len(text) < 600  # a phone screen
+    spanish = built.render("es", case_id=7)
+    assert "Motivo" not in spanish and "el bot no supo responder" in spanish
+
+
+def test_media_messages_show_type_id_and_caption():
+    events = [dict(user("", "nlu_fallback", T0), metadata={"media": {"type": "audio", "id": "MEDIA1"}}),
+              dict(user("mirá la receta", "nlu_fallback", T0 + 1),
+                   metadata={"media": {"type": "image", "id": "MEDIA2", "caption": "mirá la receta"}})]
+    built = summary.build(events, conversation_id="c", reason="unsure", topic="media", language="es")
+    rendered = built.render("es")
+    assert "1. [adjunto: audio id MEDIA1]" in rendered
+    assert "2. [adjunto: image id MEDIA2] mirá la receta" in rendered
+
+
+def test_round_trip_through_dict():
+    built = summary.build(conversation(), conversation_id="c", reason="unsure", topic="order", language="es")
+    assert summary.CaseSummary.from_dict(built.as_dict()) == built
