@@ -23,6 +23,7 @@ def build(target: Path) -> None:
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize(lookups=merged)
     nlp.meta["name"] = "posta_es_en_blank"
     nlp.meta["license"] = "MIT"
+    target.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(target)
     probe = [t.lemma_ for t in nlp("quiero unos lentes nuevos, the glasses broke")]
     print(f"built {target}: {probe}")
