@@ -62,7 +62,8 @@ class Handoff:
     next_opening: Optional[datetime]
 
 
-def hand_off(store: CaseStore, config: BusinessConfig, summary: CaseSummary, now: datetime) -> Handoff:
+def hand_off(store: CaseStore, config: BusinessConfig, summary: CaseSummary, now: datetime,
+             channel: Optional[str] = None) -> Handoff:
     """Opens (or finds) the conversation's case and routes it."""
     open_now = config.schedule.is_open(now)
     team = config.team_for_topic(summary.topic)
@@ -70,7 +71,7 @@ def hand_off(store: CaseStore, config: BusinessConfig, summary: CaseSummary, now
     if open_now:
         agent = routing.choose_agent(config, team, summary.language, now,
                                      store.load_by_agent(), store.last_assignment_by_agent())
-    case = store.open_case(summary, team=team, agent=agent.name if agent else None)
+    case = store.open_case(summary, team=team, agent=agent.name if agent else None, channel=channel)
     return Handoff(
         case=case,
         agent=config.agent_by_name(case.agent) if case.agent else None,

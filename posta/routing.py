@@ -9,7 +9,7 @@ it is read from the case table).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Dict, Optional
+from typing import Collection, Dict, Optional
 
 from posta.config import Agent, BusinessConfig
 
@@ -23,10 +23,12 @@ def choose_agent(
     now: datetime,
     load: Dict[str, int],
     last_assigned: Dict[str, datetime],
+    exclude: Collection[str] = (),
 ) -> Optional[Agent]:
     available = [
         agent for agent in config.agents
         if team in agent.teams
+        and agent.name not in exclude
         and agent.schedule.is_open(now)
         and load.get(agent.name, 0) < agent.max_open_cases
     ]

@@ -9,44 +9,18 @@ open at a time; a unique partial index makes that hold even for two replicas rac
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
+from posta.db import UTCDateTime, connect, metadata, utcnow
 from posta.summary import CaseSummary
 
-DEFAULT_URL = "sqlite:///posta.db"
 OPEN_STATUSES = ("waiting", "assigned", "active")
 
 
-def database_url() -> str:
-    """The one database URL every process uses: `POSTA_DATABASE_URL`, else a local file."""
-    return os.environ.get("POSTA_DATABASE_URL", "").strip() or DEFAULT_URL
-
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the case store")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
-
-
-metadata = sa.MetaData()
 
 cases = sa.Table(
     "posta_cases",
@@ -60,6 +34,7 @@ cases = sa.Table(
     sa.Column("after_hours", sa.Boolean, nullable=False, default=False),
     sa.Column("language", sa.String(8), nullable=False),
     sa.Column("customer_name", sa.String(255)),
+    sa.Column("channel", sa.String(32)),  # where the customer writes: whatsapp, rest, ...
     sa.Column("team", sa.String(64)),
     sa.Column("agent", sa.String(255)),
     sa.Column("summary", sa.Text, nullable=False),
@@ -102,6 +77,7 @@ class Case:
     after_hours: bool
     language: str
     customer_name: Optional[str]
+    channel: Optional[str]
     team: Optional[str]
     agent: Optional[str]
     summary: CaseSummary
@@ -123,6 +99,14 @@ class Case:
         return cls(**data)
 
 
+class CaseUnavailable(Exception):
+    """The case is closed, or another agent has it."""
+
+    def __init__(self, case: Optional["Case"]) -> None:
+        super().__init__(f"case {case.id if case else '?'} is not available")
+        self.case = case
+
+
 @dataclass(frozen=True)
 class CaseEvent:
     case_id: int
@@ -132,31 +116,9 @@ class CaseEvent:
     detail: Optional[str]
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@lru_cache(maxsize=None)
-def engine_for(url: str) -> Engine:
-    """One engine (and pool) per URL and process; SQLite waits for locks instead of failing."""
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-
-        @sa.event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _):
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
-
-
 class CaseStore:
     def __init__(self, url: Optional[str] = None) -> None:
-        self.engine = engine_for(url or database_url())
-        metadata.create_all(self.engine)
+        self.engine = connect(url)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -201,24 +163,27 @@ class CaseStore:
 
     # -- writing -----------------------------------------------------------------------
 
-    def open_case(self, summary: CaseSummary, *, team: Optional[str], agent: Optional[str] = None) -> Case:
+    def open_case(self, summary: CaseSummary, *, team: Optional[str], agent: Optional[str] = None,
+                  channel: Optional[str] = None, status: Optional[str] = None) -> Case:
         """Opens the conversation's case, or returns the one already open (a retried action
         must not open two)."""
         now = utcnow()
         values = dict(
             conversation_id=summary.conversation_id,
-            status="assigned" if agent else "waiting",
+            status=status or ("assigned" if agent else "waiting"),
             reason=summary.reason,
             topic=summary.topic,
             urgent=summary.urgent,
             after_hours=summary.after_hours,
             language=summary.language,
             customer_name=summary.customer_name,
+            channel=channel,
             team=team,
             agent=agent,
             summary=json.dumps(summary.as_dict(), ensure_ascii=False),
             created_at=now,
             assigned_at=now if agent else None,
+            taken_at=now if status == "active" else None,
         )
         try:
             with self.engine.begin() as conn:
@@ -242,6 +207,61 @@ class CaseStore:
                 status="closed", closed_at=utcnow(), closed_by=by))
             self._record(conn, case.id, "handed_back", by, None)
         return self.get(case.id)
+
+    def take(self, case_id: int, agent: str) -> Case:
+        """The agent takes the case. Raises CaseUnavailable if it is closed or someone else has it."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            taken = conn.execute(cases.update().where(
+                cases.c.id == case_id,
+                sa.or_(cases.c.status.in_(("waiting", "assigned")),
+                       sa.and_(cases.c.status == "active", cases.c.agent == agent))).values(
+                status="active", agent=agent, taken_at=sa.func.coalesce(cases.c.taken_at, now),
+                assigned_at=sa.func.coalesce(cases.c.assigned_at, now))).rowcount
+            if taken:
+                self._record(conn, case_id, "taken", agent, None)
+        case = self.get(case_id)
+        if not taken:
+            raise CaseUnavailable(case)
+        return case
+
+    def reassign(self, case_id: int, *, team: str, agent: Optional[str], by: Optional[str], kind: str) -> Case:
+        """Moves an open case to another agent or to a team's queue (pass, transfer)."""
+        with self.engine.begin() as conn:
+            moved = conn.execute(cases.update().where(cases.c.id == case_id, cases.c.status.in_(OPEN_STATUSES)).values(
+                team=team, agent=agent, status="assigned" if agent else "waiting", taken_at=None,
+                assigned_at=utcnow() if agent else None)).rowcount
+            if moved:
+                self._record(conn, case_id, kind, by, agent or f"queue:{team}")
+        case = self.get(case_id)
+        if not moved:
+            raise CaseUnavailable(case)
+        return case
+
+    def first_reply(self, case_id: int) -> None:
+        """Marks when a person first wrote to the customer (kept if already set)."""
+        with self.engine.begin() as conn:
+            conn.execute(cases.update().where(cases.c.id == case_id, cases.c.first_reply_at.is_(None)).values(
+                first_reply_at=utcnow()))
+
+    def open_cases(self, agent: Optional[str] = None, team: Optional[str] = None,
+                   status: Optional[str] = None) -> List[Case]:
+        query = sa.select(cases).where(cases.c.status.in_(OPEN_STATUSES)).order_by(
+            cases.c.urgent.desc(), cases.c.created_at)
+        if agent:
+            query = query.where(cases.c.agent == agent)
+        if team:
+            query = query.where(cases.c.team == team)
+        if status:
+            query = query.where(cases.c.status == status)
+        with self.engine.connect() as conn:
+            return [Case.from_row(row) for row in conn.execute(query)]
+
+    def latest_case_for(self, conversation_id: str) -> Optional[Case]:
+        query = sa.select(cases).where(cases.c.conversation_id == conversation_id).order_by(cases.c.id.desc())
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return Case.from_row(row) if row else None
 
     def record(self, case_id: int, kind: str, actor: Optional[str] = None, detail: Optional[Any] = None) -> None:
         with self.engine.begin() as conn:
