@@ -1,0 +1,95 @@
+"""One call to the Graph API's messages endpoint, with a timeout and typed errors.
+
+Retries are not done here: the outbox retries with backoff and keeps the message across
+restarts. `GraphError.retryable` says whether trying again can help (429, 5xx, timeouts,
+Meta's throttling codes) or not (a bad request, an expired token, a closed window).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+import aiohttp
+
+logger = logging.getLogger(__name__)
+
+# Graph error codes where waiting and trying again can succeed.
+RETRYABLE_CODES = {1, 2, 4, 17, 80007, 130429, 131000, 131016, 131048, 131056}
+WINDOW_CLOSED_CODES = {131047}  # more than 24 hours since the user last wrote
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    base_url: str  # https://graph.facebook.com, or a local fake
+    version: str  # v21.0
+    phone_number_id: str
+    access_token: str
+    timeout: float = 10.0
+
+    @property
+    def messages_url(self) -> str:
+        return f"{self.base_url.rstrip('/')}/{self.version}/{self.phone_number_id}/messages"
+
+
+class GraphError(Exception):
+    def __init__(self, message: str, status: Optional[int] = None, code: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status == 429 or self.status >= 500 or self.code in RETRYABLE_CODES
+
+    @property
+    def window_closed(self) -> bool:
+        return self.code in WINDOW_CLOSED_CODES
+
+
+class GraphClient:
+    def __init__(self, settings: GraphSettings) -> None:
+        self.settings = settings
+        self._session: Optional[aiohttp.ClientSession] = None
+
+    async def send(self, body: Dict[str, Any]) -> str:
+        """Posts one message; returns its id (wamid). Raises GraphError."""
+        session = await self._get_session()
+        try:
+            async with session.post(self.settings.messages_url, json=body) as response:
+                text = await response.text()
+                status = response.status
+        except asyncio.TimeoutError:
+            raise GraphError(f"timed out after {self.settings.timeout:.0f} s") from None
+        except aiohttp.ClientError as error:
+            raise GraphError(f"connection failed: {error}") from None
+        payload = _json(text)
+        if status >= 400 or "error" in payload:
+            error = payload.get("error") or {}
+            raise GraphError(f"{status} {error.get('message') or text[:200]}", status, error.get("code"))
+        try:
+            return str(payload["messages"][0]["id"])
+        except (KeyError, IndexError, TypeError):
+            raise GraphError(f"unexpected answer: {text[:200]}", status) from None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
+                headers={"Authorization": f"Bearer {self.settings.access_token}"})
+        return self._session
+
+
+def _json(text: str) -> Dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,268 @@
+"""The one path for everything Posta sends on WhatsApp.
+
+Bot replies, relayed agent messages and case notifications (written by the action server,
+another process) are rows in `posta_outbox`. A `Sender` in the Rasa server sends them in
+order per recipient, applies the 24-hour window (outside it, the row's template is sent
+instead, and the log says so), retries 429/5xx/timeouts with exponential backoff, and
+hands a message that finally fails to `on_failure`, which puts it where a person sees it.
+Delivery statuses from the webhook are written back to the row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+
+import sqlalchemy as sa
+
+from posta.db import UTCDateTime, connect, metadata, utcnow
+from posta.whatsapp.contacts import Contacts
+from posta.whatsapp.graph import GraphClient, GraphError
+
+logger = logging.getLogger(__name__)
+
+PURPOSES = ("reply", "relay", "notify", "info")  # bot reply, agent->customer, case notification, agent info
+TO_AGENTS = ("notify", "info")
+MAX_ATTEMPTS = 6
+FIRST_RETRY = 0.5  # seconds; doubles each attempt, capped at MAX_RETRY
+MAX_RETRY = 60.0
+STALE_CLAIM = timedelta(minutes=2)  # a sender that died mid-send gives its rows back
+
+outbox = sa.Table(
+    "posta_outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("recipient", sa.String(64), nullable=False, index=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("fallback", sa.Text),  # template body to send instead when the window is closed
+    sa.Column("purpose", sa.String(16), nullable=False),
+    sa.Column("conversation_id", sa.String(255), index=True),  # the customer conversation concerned
+    sa.Column("case_id", sa.Integer, index=True),
+    sa.Column("status", sa.String(12), nullable=False, default="pending"),  # pending, sending, sent, failed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("claimed_by", sa.String(36)),
+    sa.Column("claimed_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("wamid", sa.String(255), index=True),
+    sa.Column("used_template", sa.Boolean, nullable=False, default=False),
+    sa.Column("delivery", sa.String(12)),  # latest webhook status: sent, delivered, read, failed
+    sa.Column("error", sa.Text),
+)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    recipient: str
+    body: Dict[str, Any]
+    fallback: Optional[Dict[str, Any]]
+    purpose: str
+    conversation_id: Optional[str]
+    case_id: Optional[int]
+    attempts: int
+    status: str = "pending"
+    wamid: Optional[str] = None
+    error: Optional[str] = None
+
+    @classmethod
+    def from_row(cls, row) -> "Outgoing":
+        return cls(id=row.id, recipient=row.recipient, body=json.loads(row.body),
+                   fallback=json.loads(row.fallback) if row.fallback else None, purpose=row.purpose,
+                   conversation_id=row.conversation_id, case_id=row.case_id, attempts=row.attempts,
+                   status=row.status, wamid=row.wamid, error=row.error)
+
+
+class Outbox:
+    def __init__(self, url: Optional[str] = None) -> None:
+        self.engine = connect(url)
+        self._listeners: List[Callable[[], None]] = []
+
+    def on_enqueue(self, listener: Callable[[], None]) -> None:
+        """Called after rows are added in this process (the sender wakes up at once)."""
+        self._listeners.append(listener)
+
+    def enqueue(self, bodies: Sequence[Dict[str, Any]], *, purpose: str, conversation_id: Optional[str] = None,
+                case_id: Optional[int] = None, fallback: Optional[Dict[str, Any]] = None,
+                conn: Optional[sa.engine.Connection] = None) -> List[int]:
+        """Adds messages (already within limits, see `outbound`) in order. Pass `conn` to
+        write them in the same transaction as the decision that caused them."""
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown purpose {purpose!r}")
+        now = utcnow()
+        rows = [dict(recipient=body["to"], body=json.dumps(body, ensure_ascii=False),
+                     fallback=json.dumps(fallback, ensure_ascii=False) if fallback else None, purpose=purpose,
+                     conversation_id=conversation_id, case_id=case_id, status="pending", attempts=0,
+                     next_attempt_at=now, created_at=now, used_template=False) for body in bodies]
+        if conn is None:
+            with self.engine.begin() as own:
+                ids = [own.execute(outbox.insert().values(**row)).inserted_primary_key[0] for row in rows]
+        else:
+            ids = [conn.execute(outbox.insert().values(**row)).inserted_primary_key[0] for row in rows]
+        for listener in self._listeners:
+            listener()
+        return ids
+
+    def claim(self, worker: str, limit: int = 50) -> List[Outgoing]:
+        """Due rows whose recipient has nothing older still unsent, marked as this worker's."""
+        now = utcnow()
+        earlier = outbox.alias("earlier")
+        blocked = sa.exists().where(earlier.c.recipient == outbox.c.recipient, earlier.c.id < outbox.c.id,
+                                    earlier.c.status.in_(("pending", "sending")))
+        due = sa.or_(sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
+                     sa.and_(outbox.c.status == "sending", outbox.c.claimed_at < now - STALE_CLAIM))
+        query = sa.select(outbox.c.id).where(due, ~blocked).order_by(outbox.c.id).limit(limit)
+        claimed = []
+        with self.engine.begin() as conn:
+            for (row_id,) in conn.execute(query).fetchall():
+                won = conn.execute(outbox.update().where(outbox.c.id == row_id, due).values(
+                    status="sending", claimed_by=worker, claimed_at=now)).rowcount
+                if won:
+                    claimed.append(row_id)
+            rows = conn.execute(sa.select(outbox).where(outbox.c.id.in_(claimed)).order_by(outbox.c.id)).fetchall()
+        return [Outgoing.from_row(r) for r in rows]
+
+    def sent(self, row_id: int, wamid: str, used_template: bool) -> None:
+        self._update(row_id, status="sent", wamid=wamid, sent_at=utcnow(), used_template=used_template,
+                     attempts=outbox.c.attempts + 1, error=None)
+
+    def retry(self, row_id: int, error: str, delay: float) -> None:
+        self._update(row_id, status="pending", error=error, attempts=outbox.c.attempts + 1,
+                     next_attempt_at=utcnow() + timedelta(seconds=delay), claimed_by=None)
+
+    def failed(self, row_id: int, error: str) -> None:
+        self._update(row_id, status="failed", error=error, attempts=outbox.c.attempts + 1)
+
+    def delivery(self, wamid: str, status: str, error: Optional[str] = None) -> Optional[Outgoing]:
+        """Writes a webhook status onto the message it is about; None for unknown ids."""
+        values: Dict[str, Any] = {"delivery": status}
+        if error:
+            values["error"] = error
+        with self.engine.begin() as conn:
+            if not conn.execute(outbox.update().where(outbox.c.wamid == wamid).values(**values)).rowcount:
+                return None
+            row = conn.execute(sa.select(outbox).where(outbox.c.wamid == wamid)).first()
+        return Outgoing.from_row(row)
+
+    def case_for_message(self, wamid: str) -> Optional[int]:
+        """The case a sent message (e.g. a notification an agent replies to) was about."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(outbox.c.case_id).where(outbox.c.wamid == wamid)).scalar()
+
+    def rows(self, recipient: Optional[str] = None) -> List[Outgoing]:
+        query = sa.select(outbox).order_by(outbox.c.id)
+        if recipient:
+            query = query.where(outbox.c.recipient == recipient)
+        with self.engine.connect() as conn:
+            return [Outgoing.from_row(r) for r in conn.execute(query)]
+
+    def _update(self, row_id: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(outbox.update().where(outbox.c.id == row_id).values(**values))
+
+
+FailureHandler = Callable[[Outgoing, str], Awaitable[None]]
+
+
+class Sender:
+    """Sends the outbox: one loop per Rasa server process, woken at once by local writes and
+    every `poll` seconds for rows other processes wrote."""
+
+    def __init__(self, outbox_: Outbox, client: GraphClient, contacts: Contacts,
+                 on_failure: Optional[FailureHandler] = None, poll: float = 0.25) -> None:
+        self.outbox, self.client, self.contacts = outbox_, client, contacts
+        self.on_failure = on_failure
+        self.poll = poll
+        self.worker = uuid.uuid4().hex
+        self._wake = asyncio.Event()
+        self._stopped = False
+        outbox_.on_enqueue(self.wake)
+
+    def wake(self) -> None:
+        try:
+            asyncio.get_running_loop().call_soon_threadsafe(self._wake.set)
+        except RuntimeError:  # no loop in this thread: set directly
+            self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopped:
+            try:
+                batch = await asyncio.to_thread(self.outbox.claim, self.worker)
+            except Exception:  # the database is away: keep the loop alive and try again
+                logger.exception("outbox: could not claim messages")
+                batch = []
+            if batch:
+                by_recipient: Dict[str, List[Outgoing]] = {}
+                for row in batch:
+                    by_recipient.setdefault(row.recipient, []).append(row)
+                await asyncio.gather(*(self._send_in_order(rows) for rows in by_recipient.values()))
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
+            except asyncio.TimeoutError:
+                pass
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._wake.set()
+
+    async def _send_in_order(self, rows: List[Outgoing]) -> None:
+        for row in rows:
+            if not await self._send(row):
+                break  # the rest waits behind it, in order
+
+    async def _send(self, row: Outgoing) -> bool:
+        """True when the row is settled (sent or given up), False when it will be retried."""
+        body, templated = row.body, False
+        if row.purpose != "reply" and body.get("type") != "template":
+            open_ = await asyncio.to_thread(self.contacts.window_open, row.recipient)
+            if not open_:
+                if row.fallback is None and row.purpose in TO_AGENTS:
+                    # The agent was notified with a template; what they missed stays in the
+                    # case thread and reaches them when they write (take, cases).
+                    logger.info("outbox %s: %s has not written in 24 h; not sent", row.id, mask_phone(row.recipient))
+                    await asyncio.to_thread(self.outbox.failed, row.id, "skipped: 24-hour window closed")
+                    return True
+                if row.fallback is None:
+                    await self._give_up(row, "outside the 24-hour window and no template configured")
+                    return True
+                logger.info("outbox %s: 24-hour window closed for %s, sending template %s instead",
+                            row.id, mask_phone(row.recipient), row.fallback.get("template", {}).get("name"))
+                body, templated = row.fallback, True
+        return await self._attempt(row, body, templated)
+
+    async def _attempt(self, row: Outgoing, body: Dict[str, Any], templated: bool) -> bool:
+        try:
+            wamid = await self.client.send(body)
+        except GraphError as error:
+            if error.window_closed and row.fallback and not templated:
+                logger.info("outbox %s: Meta says the 24-hour window is closed; sending the template", row.id)
+                return await self._attempt(row, row.fallback, True)
+            if error.retryable and row.attempts + 1 < MAX_ATTEMPTS:
+                delay = min(MAX_RETRY, FIRST_RETRY * 2 ** row.attempts) * random.uniform(0.8, 1.2)
+                logger.warning("outbox %s: %s; retry %d in %.1f s", row.id, error, row.attempts + 1, delay)
+                await asyncio.to_thread(self.outbox.retry, row.id, str(error), delay)
+                return False
+            await self._give_up(row, str(error))
+            return True
+        await asyncio.to_thread(self.outbox.sent, row.id, wamid, templated)
+        return True
+
+    async def _give_up(self, row: Outgoing, error: str) -> None:
+        logger.error("outbox %s: could not send to %s (%s): %s", row.id, mask_phone(row.recipient), row.purpose, error)
+        await asyncio.to_thread(self.outbox.failed, row.id, error)
+        if self.on_failure:
+            await self.on_failure(row, error)
+
+
+def mask_phone(phone: str) -> str:
+    """Phone numbers in logs keep only their last four digits."""
+    return f"…{phone[-4:]}" if len(phone) > 4 else phone
