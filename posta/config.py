@@ -32,6 +32,12 @@ class Team:
     key: str
     name: str
     topics: Tuple[str, ...]
+    aliases: Tuple[str, ...] = ()
+
+    def called(self, words: str) -> bool:
+        """Whether an agent typing `words` means this team ("soporte", "support", ...)."""
+        wanted = words.strip().casefold()
+        return wanted in {n.casefold() for n in (self.key, self.name) + self.aliases}
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class BusinessConfig:
     teams: Mapping[str, Team]
     default_team: str
     agents: Tuple[Agent, ...] = field(default_factory=tuple)
+    # Approved WhatsApp templates by use: agent_new_case, customer_followup -> {name, language}
+    whatsapp_templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def team_for_topic(self, topic: str) -> str:
         for team in self.teams.values():
@@ -129,7 +137,18 @@ def _parse(raw: dict) -> BusinessConfig:
         teams=teams,
         default_team=default_team,
         agents=agents,
+        whatsapp_templates=_templates((raw.get("whatsapp") or {}).get("templates") or {}),
     )
+
+
+def _templates(raw: Mapping[str, dict]) -> Dict[str, Dict[str, str]]:
+    known = ("agent_new_case", "customer_followup")
+    for use, spec in raw.items():
+        if use not in known:
+            raise ConfigError(f"whatsapp.templates: unknown use {use!r} (known: {', '.join(known)})")
+        if not isinstance(spec, dict) or not spec.get("name"):
+            raise ConfigError(f"whatsapp.templates.{use} needs a name")
+    return {use: {"name": spec["name"], "language": spec.get("language", "es")} for use, spec in raw.items()}
 
 
 def _timezone(name: str) -> ZoneInfo:
@@ -150,7 +169,8 @@ def _date(value) -> date:
 
 def _teams(raw: Mapping[str, dict]) -> Dict[str, Team]:
     return {
-        key: Team(key=key, name=(spec or {}).get("name", key), topics=tuple((spec or {}).get("topics") or ()))
+        key: Team(key=key, name=(spec or {}).get("name", key), topics=tuple((spec or {}).get("topics") or ()),
+                  aliases=tuple((spec or {}).get("aliases") or ()))
         for key, spec in raw.items()
     }
 

@@ -70,8 +70,9 @@ def _lexicons() -> Tuple[FrozenSet[str], FrozenSet[str]]:
 
 
 def detect(text: str) -> Optional[str]:
-    """'es', 'en', or None when the message gives no clear sign."""
-    if not text:
+    """'es', 'en', or None when the message gives no clear sign (or is a button payload
+    like '/ask_catalogue{"product": "contact_lenses"}', which says nothing of the customer)."""
+    if not text or text.startswith("/"):
         return None
     spanish, english = _lexicons()
     words = [_fold(w) for w in WORD.findall(text)]

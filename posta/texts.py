@@ -126,3 +126,82 @@ def next_opening(moment, now: datetime, lang: str) -> str:
     if moment is None:
         return "lo antes posible" if lang == "es" else "as soon as we can"
     return when(moment, now, lang)
+
+
+# What the help desk tells agents on WhatsApp, in the agent's language.
+DESK = {
+    "es": {
+        "offer": "¿Tomás el caso #{case}?",
+        "offer_queue": "Caso #{case} en la fila de {team}. ¿Lo tomás?",
+        "take": "Tomar #{case}",
+        "pass": "Pasar",
+        "taken": "Tomaste el caso #{case} ({customer}). Lo que escribas acá le llega a {customer} desde el número del negocio. Cuando termines: *listo*.",
+        "taken_by_other": "El caso #{case} ya lo tiene {agent}.",
+        "closed": "El caso #{case} ya está cerrado.",
+        "no_case": "No encuentro el caso {case}.",
+        "no_active": "No tenés un caso activo. Escribí *casos* para ver los tuyos y la fila, o *ayuda*.",
+        "relay": "{customer}: {text}",
+        "relay_case": "[#{case}] {customer}: {text}",
+        "reaction": "{customer} reaccionó {text}",
+        "revision_revoke": "{customer} borró un mensaje",
+        "revision_edit": "{customer} editó un mensaje: {text}",
+        "waiting_messages": "Mientras esperaba, {customer} escribió:",
+        "handed_back": "Caso #{case} devuelto al bot. ¡Gracias!",
+        "passed": "Pasaste el caso #{case}.",
+        "transferred": "Caso #{case} transferido a {target}.",
+        "unknown_target": "No conozco a \"{target}\". Podés transferir a: {options}.",
+        "switched": "Ahora estás con el caso #{case} ({customer}).",
+        "noted": "Nota guardada en el caso #{case}.",
+        "mine": "Tus casos:",
+        "queue": "En la fila:",
+        "none": "ninguno",
+        "active_mark": " ← activo",
+        "not_yours": "El caso #{case} no es tuyo; escribí *tomar {case}* para tomarlo.",
+        "window_closed": "No pude enviarle tu mensaje a {customer}: pasaron más de 24 h desde su último mensaje. Le mandé la plantilla para retomar la charla.",
+        "send_failed": "No pude enviar un mensaje a {customer} (caso #{case}): {error}",
+        "report": "Hoy: {opened} casos ({reasons}); {closed} devueltos al bot; {waiting} esperando. Primera respuesta humana: mediana {median}.",
+        "help": ("Comandos:\n*tomar 12* tomar un caso (o *tomar <teléfono>* para cualquier chat)\n*pasar* pasar el caso\n"
+                 "*listo* devolver el chat al bot\n*casos* tus casos y la fila\n*cambiar 12* cambiar de caso activo\n"
+                 "*nota ...* nota privada\n*transferir a Bruno* o *a soporte*\n*reporte* números de hoy\n"
+                 "Lo demás que escribas le llega al cliente de tu caso activo. Responder a una notificación elige ese caso."),
+    },
+    "en": {
+        "offer": "Will you take case #{case}?",
+        "offer_queue": "Case #{case} is waiting in the {team} queue. Will you take it?",
+        "take": "Take #{case}",
+        "pass": "Pass",
+        "taken": "You took case #{case} ({customer}). What you write here reaches {customer} from the business number. When you are done: *done*.",
+        "taken_by_other": "{agent} already has case #{case}.",
+        "closed": "Case #{case} is already closed.",
+        "no_case": "I can't find case {case}.",
+        "no_active": "You have no active case. Write *cases* to see yours and the queue, or *help*.",
+        "relay": "{customer}: {text}",
+        "relay_case": "[#{case}] {customer}: {text}",
+        "reaction": "{customer} reacted {text}",
+        "revision_revoke": "{customer} deleted a message",
+        "revision_edit": "{customer} edited a message: {text}",
+        "waiting_messages": "While waiting, {customer} wrote:",
+        "handed_back": "Case #{case} handed back to the bot. Thanks!",
+        "passed": "You passed case #{case}.",
+        "transferred": "Case #{case} transferred to {target}.",
+        "unknown_target": "I don't know \"{target}\". You can transfer to: {options}.",
+        "switched": "You are now on case #{case} ({customer}).",
+        "noted": "Note saved on case #{case}.",
+        "mine": "Your cases:",
+        "queue": "Waiting:",
+        "none": "none",
+        "active_mark": " ← active",
+        "not_yours": "Case #{case} is not yours; write *take {case}* to take it.",
+        "window_closed": "Your message could not reach {customer}: more than 24 h since their last message. I sent them the template to resume the chat.",
+        "send_failed": "A message to {customer} (case #{case}) could not be sent: {error}",
+        "report": "Today: {opened} cases ({reasons}); {closed} handed back; {waiting} waiting. First human reply: median {median}.",
+        "help": ("Commands:\n*take 12* take a case (or *take <phone>* for any chat)\n*pass* pass the case\n"
+                 "*done* hand the chat back to the bot\n*cases* your cases and the queue\n*switch 12* change the active case\n"
+                 "*note ...* private note\n*transfer to Bruno* or *to support*\n*report* today's numbers\n"
+                 "Anything else you write goes to the customer of your active case. Replying to a notification picks that case."),
+    },
+}
+
+
+def desk(key: str, lang: str, **values) -> str:
+    return DESK.get(lang, DESK["en"])[key].format(**values)

@@ -19,6 +19,7 @@ INTENT_TOPICS = {
     "health_question": "health",
     "legal_threat": "legal",
     "billing_dispute": "billing",
+    "media": "media",
 }
 
 # Topics a person must handle, whatever the bot knows.
@@ -29,6 +30,7 @@ URGENT_TOPICS = frozenset({"complaint", "health", "legal"})
 REQUEST_INTENTS = frozenset({"request_human"})
 SENSITIVE_INTENTS = frozenset(i for i, t in INTENT_TOPICS.items() if t in SENSITIVE_TOPICS)
 # Intents the bot hands off because it cannot answer them alone.
-UNSURE_INTENTS = frozenset({"out_of_scope", "nlu_fallback", "order_status"})
+# `media` is sent by the WhatsApp channel for what it cannot read (voice notes, images...).
+UNSURE_INTENTS = frozenset({"out_of_scope", "nlu_fallback", "order_status", "media"})
 # Every intent whose rule ends in a handoff.
 HANDOFF_INTENTS = REQUEST_INTENTS | SENSITIVE_INTENTS | UNSURE_INTENTS

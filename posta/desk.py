@@ -1,0 +1,439 @@
+"""The help desk on WhatsApp: agents take, answer, pass, transfer and hand back cases from
+their own phones, through the business number.
+
+Everything here is plain Python over the case store and the outbox. What needs the
+conversation engine (pausing a tracker, handing back so the bot follows up, logging an
+agent's words in the customer's thread) goes through the `Conversations` protocol, which
+the Rasa channel implements.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Protocol, Sequence
+
+import sqlalchemy as sa
+
+from posta import routing, summary as summaries, texts
+from posta.config import Agent, BusinessConfig
+from posta.db import metadata, utcnow
+from posta.hours import business_now
+from posta.store import Case, CaseStore, CaseUnavailable, cases
+from posta.whatsapp import outbound
+from posta.whatsapp.contacts import Contacts
+from posta.whatsapp.inbound import Echo, Inbound
+from posta.whatsapp.outbox import Outbox, Outgoing
+
+logger = logging.getLogger(__name__)
+
+BUTTON_PREFIX = "posta:"
+BUSINESS_APP = "WhatsApp Business app"  # who typed an echo: a person on the business's own phone
+
+agent_state = sa.Table(
+    "posta_agent_state",
+    metadata,
+    sa.Column("agent", sa.String(255), primary_key=True),
+    sa.Column("active_case_id", sa.Integer),
+)
+
+
+class Conversations(Protocol):
+    """What the desk needs from the conversation engine."""
+
+    async def events(self, conversation_id: str) -> List[Dict[str, Any]]: ...
+
+    async def take_over(self, conversation_id: str) -> None: ...  # pause the bot, reason agent_takeover
+
+    async def hand_back(self, conversation_id: str, agent: str) -> None: ...  # resume; the bot follows up
+
+    async def log_agent_message(self, conversation_id: str, agent: str, text: str) -> None: ...
+
+    async def say(self, conversation_id: str, response: str, **values: Any) -> None: ...  # a domain response
+
+
+# -- commands ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # take, pass, handback, list, switch, note, transfer, report, help
+    arg: Optional[str] = None
+
+
+WORDS = {
+    "take": ("tomar", "tomo", "take"),
+    "pass": ("pasar", "paso", "pass"),
+    "handback": ("listo", "devolver", "devolver al bot", "terminé", "termine", "done", "handback", "hand back"),
+    "list": ("casos", "mis casos", "cola", "fila", "cases", "list", "queue"),
+    "switch": ("cambiar", "caso", "switch", "case"),
+    "report": ("reporte", "informe", "report"),
+    "help": ("ayuda", "comandos", "help", "?"),
+}
+_ID = r"#?(\d+)"
+_SIMPLE = {name: re.compile(rf"^/?(?:{'|'.join(map(re.escape, words))})(?:\s+{_ID})?\s*[.!]*$", re.IGNORECASE)
+           for name, words in WORDS.items()}
+_NOTE = re.compile(r"^/?(?:nota|note)\s*:?\s+(.+)$", re.IGNORECASE | re.DOTALL)
+_TRANSFER = re.compile(r"^/?(?:transferir|transfer|derivar|pasar|pass)(?:\s+#?(\d+))?\s+(?:a|al|to)\s+(.+?)\s*$",
+                       re.IGNORECASE)
+
+
+def parse_command(text: str) -> Optional[Command]:
+    """A command when the whole message is one; anything else is a message for the customer.
+
+    "listo" alone hands back; "Listo, ya te lo reservé" goes to the customer.
+    """
+    text = (text or "").strip()
+    if text.startswith(BUTTON_PREFIX):
+        name, _, arg = text[len(BUTTON_PREFIX):].partition(":")
+        return Command(name, arg or None)
+    match = _NOTE.match(text)
+    if match:
+        return Command("note", match.group(1).strip())
+    match = _TRANSFER.match(text)
+    if match:
+        return Command("transfer", f"{match.group(1) or ''}:{match.group(2)}")
+    for name, pattern in _SIMPLE.items():
+        match = pattern.match(text)
+        if match:
+            return Command(name, match.group(1))
+    match = re.match(r"^/?(?:tomar|take)\s+\+?(\d{8,15})\s*$", text, re.IGNORECASE)  # any chat, by phone
+    if match:
+        return Command("take", match.group(1))
+    return None
+
+
+# -- notifications (also used by the action server) ------------------------------------
+
+def announce(config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: Case,
+             recipients: Optional[Sequence[Agent]] = None) -> None:
+    """Tells the routed agent, or everyone on the team when the case waits in the queue,
+    with the summary and take/pass buttons (or the template when their window is closed)."""
+    if recipients is None:
+        agent = config.agent_by_name(case.agent) if case.agent else None
+        recipients = [agent] if agent else [a for a in config.agents if case.team in a.teams]
+    template = config.whatsapp_templates.get("agent_new_case")
+    for agent in recipients:
+        lang = agent.language
+        fallback = outbound.template(agent.phone, template["name"], template.get("language", lang), [
+            str(case.id), texts.label("reason_" + case.reason, lang), case.customer_name or case.conversation_id,
+        ]) if template else None
+        if fallback and not contacts.window_open(agent.phone):
+            outbox.enqueue([fallback], purpose="notify", conversation_id=case.conversation_id, case_id=case.id)
+            continue
+        offer = texts.desk("offer" if case.agent == agent.name else "offer_queue", lang, case=case.id,
+                           team=config.teams[case.team].name if case.team in config.teams else case.team)
+        buttons = [(f"{BUTTON_PREFIX}take:{case.id}", texts.desk("take", lang, case=case.id))]
+        if case.agent == agent.name:
+            buttons.append((f"{BUTTON_PREFIX}pass:{case.id}", texts.desk("pass", lang)))
+        bodies = outbound.text(agent.phone, case.summary.render(lang, case.id, config.timezone))
+        bodies += outbound.choices(agent.phone, offer, buttons, lang)
+        outbox.enqueue(bodies, purpose="notify", conversation_id=case.conversation_id, case_id=case.id,
+                       fallback=fallback)
+
+
+# -- the desk ----------------------------------------------------------------------------
+
+class Desk:
+    def __init__(self, config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: Contacts,
+                 conversations: Conversations) -> None:
+        self.config, self.store, self.outbox, self.contacts = config, store, outbox, contacts
+        self.conversations = conversations
+        self.engine = store.engine
+
+    # messages from agents
+
+    async def agent_message(self, agent: Agent, message: Inbound) -> None:
+        text = message.text if message.kind in ("text", "choice") else ""
+        command = parse_command(text) if text else None
+        if command:
+            handler = getattr(self, f"_cmd_{command.name}", None)
+            if handler is None:
+                return self._tell(agent, texts.desk("help", agent.language))
+            return await handler(agent, command.arg)
+        replied_case = self.outbox.case_for_message(message.context_id) if message.context_id else None
+        if replied_case:
+            case = await self._take(agent, replied_case, announce_taken=False)
+            if case is None:
+                return
+        case = self._active_case(agent)
+        if case is None:
+            return self._tell(agent, texts.desk("no_active", agent.language))
+        await self._relay_to_customer(agent, case, message)
+
+    async def _relay_to_customer(self, agent: Agent, case: Case, message: Inbound) -> None:
+        if message.kind == "media":
+            body = f"[{message.media.get('type')}] {message.text}".strip()
+            logger.info("agent %s sent %s; relayed as a placeholder", agent.name, message.media.get("type"))
+        else:
+            body = message.text
+        if not body:
+            return
+        customer = case.conversation_id
+        fallback = self._customer_template(case)
+        self.outbox.enqueue(outbound.text(customer, body), purpose="relay", conversation_id=customer,
+                            case_id=case.id, fallback=fallback)
+        self.store.first_reply(case.id)
+        await self.conversations.log_agent_message(customer, agent.name, body)
+
+    # messages from customers whose case a person owns
+
+    async def customer_message(self, case: Case, message: Inbound) -> None:
+        agent = self.config.agent_by_name(case.agent) if case.agent else None
+        if agent is None:
+            return  # waiting in the queue, or owned from the WhatsApp Business app: logged only
+        lang = agent.language
+        customer = case.customer_name or case.conversation_id
+        if message.kind == "reaction":
+            line = texts.desk("reaction", lang, customer=customer, text=message.text) if message.text else None
+        elif message.kind == "revision":
+            kind = (message.media or {}).get("type")
+            line = texts.desk(f"revision_{kind}", lang, customer=customer, text=message.text)
+        else:
+            line = texts.desk("relay_case" if len(self.store.open_cases(agent=agent.name)) > 1 else "relay", lang,
+                              case=case.id, customer=customer, text=_describe(message, lang))
+        if line:
+            self._tell(agent, line, case)
+
+    # the business typing in the WhatsApp Business app (coexistence)
+
+    async def business_echo(self, echo: Echo) -> None:
+        case = self.store.open_case_for(echo.customer)
+        if case is None:
+            case = await self._take_over(echo.customer, BUSINESS_APP)
+        if echo.kind != "revision" and echo.text:
+            self.store.first_reply(case.id)
+            await self.conversations.log_agent_message(echo.customer, BUSINESS_APP, echo.text)
+
+    # sending problems, surfaced where a person sees them
+
+    async def send_failed(self, row: Outgoing, error: str) -> None:
+        case = self.store.get(row.case_id) if row.case_id else (
+            self.store.latest_case_for(row.conversation_id) if row.conversation_id else None)
+        if case is None:
+            return
+        self.store.record(case.id, "send_failed", None, {"to": row.recipient, "purpose": row.purpose, "error": error})
+        agent = self.config.agent_by_name(case.agent) if case.agent else None
+        if agent and row.recipient != agent.phone and case.is_open:
+            self._tell(agent, texts.desk("send_failed", agent.language, customer=case.customer_name or
+                                         case.conversation_id, case=case.id, error=error), case)
+
+    # commands
+
+    async def _cmd_take(self, agent: Agent, arg: Optional[str]) -> None:
+        if arg and len(arg) >= 8:  # a phone number: take any conversation
+            case = self.store.open_case_for(arg) or await self._take_over(arg, agent.name)
+            await self._take(agent, case.id)
+            return
+        case_id = int(arg) if arg else next((c.id for c in self.store.open_cases(agent=agent.name, status="assigned")),
+                                            None)
+        if case_id is None:
+            return await self._cmd_list(agent, None)
+        await self._take(agent, case_id)
+
+    async def _take(self, agent: Agent, case_id: int, announce_taken: bool = True) -> Optional[Case]:
+        lang = agent.language
+        try:
+            case = self.store.take(case_id, agent.name)
+        except CaseUnavailable as refused:
+            if refused.case is None:
+                self._tell(agent, texts.desk("no_case", lang, case=case_id))
+            elif refused.case.is_open:
+                self._tell(agent, texts.desk("taken_by_other", lang, case=case_id, agent=refused.case.agent))
+            else:
+                self._tell(agent, texts.desk("closed", lang, case=case_id))
+            return None
+        self._set_active(agent, case.id)
+        if announce_taken:
+            self._tell(agent, texts.desk("taken", lang, case=case.id,
+                                         customer=case.customer_name or case.conversation_id), case)
+            await self._catch_up(agent, case)
+        if self.config.tone == "named" and case.channel in (None, "whatsapp"):
+            await self.conversations.say(case.conversation_id, "utter_agent_intro", agent_name=agent.name)
+        return case
+
+    async def _catch_up(self, agent: Agent, case: Case) -> None:
+        """What the customer wrote after the summary was made."""
+        later = [e for e in await self.conversations.events(case.conversation_id)
+                 if e.get("event") == "user" and (e.get("timestamp") or 0) > case.created_at.timestamp()
+                 and not str(e.get("text", "")).startswith("EXTERNAL: ")]
+        if later:
+            lines = [texts.desk("waiting_messages", agent.language, customer=case.customer_name or
+                                case.conversation_id)] + [f"- {e.get('text')}" for e in later]
+            self._tell(agent, "\n".join(lines), case)
+
+    async def _cmd_pass(self, agent: Agent, arg: Optional[str]) -> None:
+        case = self._own_case(agent, arg)
+        if case is None:
+            return
+        passed = {e.actor for e in self.store.history(case.id) if e.kind == "passed"} | {agent.name}
+        now = business_now(self.config.timezone)
+        chosen = routing.choose_agent(self.config, case.team, case.language, now, self.store.load_by_agent(),
+                                      self.store.last_assignment_by_agent(), exclude=passed)
+        moved = self.store.reassign(case.id, team=case.team, agent=chosen.name if chosen else None,
+                                    by=agent.name, kind="passed")
+        self._clear_active(agent, case.id)
+        self._tell(agent, texts.desk("passed", agent.language, case=case.id))
+        announce(self.config, self.outbox, self.contacts, moved,
+                 None if chosen else [a for a in self.config.agents if moved.team in a.teams and a.name not in passed])
+
+    async def _cmd_transfer(self, agent: Agent, arg: Optional[str]) -> None:
+        case_ref, _, target = (arg or "").partition(":")
+        case = self._own_case(agent, case_ref or None)
+        if case is None:
+            return
+        to_agent = self.config.agent_by_name(target)
+        team = next((k for k, t in self.config.teams.items() if t.called(target)), None)
+        if to_agent is None and team is None:
+            options = ", ".join([a.name for a in self.config.agents] + [t.name for t in self.config.teams.values()])
+            return self._tell(agent, texts.desk("unknown_target", agent.language, target=target, options=options))
+        team = team or (case.team if case.team in to_agent.teams else to_agent.teams[0])
+        moved = self.store.reassign(case.id, team=team, agent=to_agent.name if to_agent else None,
+                                    by=agent.name, kind="transferred")
+        self._clear_active(agent, case.id)
+        self._tell(agent, texts.desk("transferred", agent.language, case=case.id,
+                                     target=to_agent.name if to_agent else self.config.teams[team].name))
+        announce(self.config, self.outbox, self.contacts, moved)
+
+    async def _cmd_handback(self, agent: Agent, arg: Optional[str]) -> None:
+        case = self._own_case(agent, arg)
+        if case is None:
+            return
+        await self.conversations.hand_back(case.conversation_id, agent.name)
+        self._clear_active(agent, case.id)
+        self._tell(agent, texts.desk("handed_back", agent.language, case=case.id))
+
+    async def _cmd_switch(self, agent: Agent, arg: Optional[str]) -> None:
+        case = self._own_case(agent, arg)
+        if case is not None:
+            self._set_active(agent, case.id)
+            self._tell(agent, texts.desk("switched", agent.language, case=case.id,
+                                         customer=case.customer_name or case.conversation_id), case)
+
+    async def _cmd_note(self, agent: Agent, arg: Optional[str]) -> None:
+        case = self._active_case(agent)
+        if case is None:
+            return self._tell(agent, texts.desk("no_active", agent.language))
+        self.store.record(case.id, "note", agent.name, arg)
+        self._tell(agent, texts.desk("noted", agent.language, case=case.id))
+
+    async def _cmd_list(self, agent: Agent, arg: Optional[str]) -> None:
+        lang, active = agent.language, self._active_id(agent)
+        mine = [f"#{c.id} {c.customer_name or c.conversation_id} · {texts.topic_name(c.topic, lang)}"
+                + (texts.desk("active_mark", lang) if c.id == active else "")
+                for c in self.store.open_cases(agent=agent.name)]
+        waiting = [f"#{c.id} {c.customer_name or c.conversation_id} · {texts.topic_name(c.topic, lang)} · "
+                   f"{_minutes(c.created_at)} min" for team in agent.teams
+                   for c in self.store.open_cases(team=team, status="waiting")]
+        none = texts.desk("none", lang)
+        self._tell(agent, "\n".join([texts.desk("mine", lang)] + (mine or [none]) +
+                                    [texts.desk("queue", lang)] + (waiting or [none])))
+
+    async def _cmd_report(self, agent: Agent, arg: Optional[str]) -> None:
+        self._tell(agent, today_report(self.store, self.config, agent.language))
+
+    async def _cmd_help(self, agent: Agent, arg: Optional[str]) -> None:
+        self._tell(agent, texts.desk("help", agent.language))
+
+    # helpers
+
+    async def _take_over(self, conversation_id: str, by: str) -> Case:
+        """A person takes a conversation the bot did not escalate."""
+        events = await self.conversations.events(conversation_id)
+        name = self.contacts.name(conversation_id)
+        lang = next((e.get("value") for e in reversed(events) if e.get("event") == "slot"
+                     and e.get("name") == "language" and e.get("value")), self.config.default_language)
+        summary = summaries.build(events, conversation_id=conversation_id, reason="agent_takeover",
+                                  topic=summaries.latest_topic(events) or "general", language=lang,
+                                  customer_name=name)
+        team = self.config.team_for_topic(summary.topic)
+        case = self.store.open_case(summary, team=team, agent=by, channel="whatsapp", status="active")
+        await self.conversations.take_over(conversation_id)
+        return case
+
+    def _own_case(self, agent: Agent, arg: Optional[str]) -> Optional[Case]:
+        if not arg:
+            case = self._active_case(agent)
+            if case is None:
+                self._tell(agent, texts.desk("no_active", agent.language))
+            return case
+        case = self.store.get(int(arg)) if arg.isdigit() else None
+        if case is None:
+            self._tell(agent, texts.desk("no_case", agent.language, case=arg))
+        elif not case.is_open:
+            self._tell(agent, texts.desk("closed", agent.language, case=case.id))
+        elif case.agent != agent.name:
+            self._tell(agent, texts.desk("not_yours", agent.language, case=case.id))
+        else:
+            return case
+        return None
+
+    def _active_id(self, agent: Agent) -> Optional[int]:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(agent_state.c.active_case_id).where(agent_state.c.agent == agent.name)).scalar()
+
+    def _active_case(self, agent: Agent) -> Optional[Case]:
+        active = self._active_id(agent)
+        case = self.store.get(active) if active else None
+        if case is not None and case.is_open and case.agent == agent.name:
+            return case
+        taken = self.store.open_cases(agent=agent.name, status="active")
+        if len(taken) == 1:  # the only case they have: no need to switch to it first
+            self._set_active(agent, taken[0].id)
+            return taken[0]
+        return None
+
+    def _set_active(self, agent: Agent, case_id: Optional[int]) -> None:
+        with self.engine.begin() as conn:
+            if not conn.execute(agent_state.update().where(agent_state.c.agent == agent.name).values(
+                    active_case_id=case_id)).rowcount:
+                conn.execute(agent_state.insert().values(agent=agent.name, active_case_id=case_id))
+
+    def _clear_active(self, agent: Agent, case_id: int) -> None:
+        if self._active_id(agent) == case_id:
+            self._set_active(agent, None)
+
+    def _tell(self, agent: Agent, body: str, case: Optional[Case] = None) -> None:
+        self.outbox.enqueue(outbound.text(agent.phone, body), purpose="info",
+                            conversation_id=case.conversation_id if case else None, case_id=case.id if case else None)
+
+    def _customer_template(self, case: Case) -> Optional[Dict[str, Any]]:
+        template = self.config.whatsapp_templates.get("customer_followup")
+        if not template:
+            return None
+        return outbound.template(case.conversation_id, template["name"], template.get("language", case.language),
+                                 [case.customer_name or ""])
+
+
+def _describe(message: Inbound, lang: str) -> str:
+    if message.kind != "media":
+        return message.title or message.text
+    media = message.media or {}
+    caption = f" {media['caption']}" if media.get("caption") else ""
+    ident = f" (id {media['id']})" if media.get("id") else ""
+    return f"[{texts.label('media', lang)}: {media.get('type')}]{caption}{ident}"
+
+
+def _minutes(since: datetime) -> int:
+    return int((utcnow() - since).total_seconds() // 60)
+
+
+def today_report(store: CaseStore, config: BusinessConfig, lang: str) -> str:
+    """Today's numbers in the business's time zone, in one line."""
+    now = business_now(config.timezone)
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(cases).where(cases.c.created_at >= start)).fetchall()
+        waiting = conn.execute(sa.select(sa.func.count()).select_from(cases).where(
+            cases.c.status == "waiting")).scalar()
+    today = [Case.from_row(r) for r in rows]
+    by_reason: Dict[str, int] = {}
+    for case in today:
+        by_reason[case.reason] = by_reason.get(case.reason, 0) + 1
+    reasons = ", ".join(f"{texts.label('reason_' + r, lang)} {n}" for r, n in sorted(by_reason.items())) or "-"
+    replies = [(c.first_reply_at - c.created_at).total_seconds() / 60 for c in today if c.first_reply_at]
+    median = f"{statistics.median(replies):.0f} min" if replies else "-"
+    return texts.desk("report", lang, opened=len(today), reasons=reasons,
+                      closed=sum(1 for c in today if c.status == "closed"), waiting=waiting, median=median)
