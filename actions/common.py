@@ -8,11 +8,23 @@ from rasa_sdk import Tracker
 
 from posta import config
 from posta.store import CaseStore
+from posta.whatsapp.contacts import Contacts
+from posta.whatsapp.outbox import Outbox
 
 
 @lru_cache(maxsize=1)
 def case_store() -> CaseStore:
     return CaseStore()
+
+
+@lru_cache(maxsize=1)
+def outbox() -> Outbox:
+    return Outbox()
+
+
+@lru_cache(maxsize=1)
+def contacts() -> Contacts:
+    return Contacts()
 
 
 def business() -> config.BusinessConfig:

@@ -12,8 +12,8 @@ from rasa_sdk.events import (ActionExecuted, ActiveLoop, ConversationPaused, Con
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import business, case_store, language, latest_entity
-from posta import handoff, summary as summaries, texts
+from actions.common import business, case_store, contacts, language, latest_entity, outbox
+from posta import desk, handoff, summary as summaries, texts
 from posta.hours import business_now
 from posta.names import clean_name
 
@@ -54,7 +54,10 @@ class ActionHandoff(Action):
                 known.append(SlotSet("customer_request", summary.messages[-1].text if summary.messages else ""))
             return decided + known + [SlotSet("handoff_needs_details", True), ActiveLoop(DETAILS_FORM)]
 
-        result = handoff.hand_off(case_store(), config, summary, now)
+        channel = tracker.get_latest_input_channel()
+        result = handoff.hand_off(case_store(), config, summary, now, channel=channel)
+        if channel == "whatsapp":  # agents hear about it on their own WhatsApp
+            desk.announce(config, outbox(), contacts(), result.case)
         logger.info("case %s for %s: %s/%s, %s", result.case.id, tracker.sender_id, decision.reason,
                     decision.topic, result.agent.name if result.agent else f"queue {result.case.team}")
         self._tell_customer(dispatcher, result, summary, now, lang)

@@ -1,0 +1,302 @@
+"""The WhatsApp Cloud API channel: customers and agents on one business number.
+
+A thin adapter between Rasa and the core. The webhook checks the signature, parses the
+body (`posta.whatsapp.inbound`), records each message id (a repeat delivery is dropped)
+and answers 200 at once; the work happens after, in order per phone:
+
+- an agent's phone goes to the desk (`posta.desk`): commands, or a message relayed to the
+  customer of their active case;
+- a customer's message goes to Rasa; if a person owns the conversation the tracker is
+  paused, so Rasa only logs it, and the desk relays it to that person;
+- statuses update the outbox; a failed one is surfaced on the case;
+- echoes (the business typing in the WhatsApp Business app) pause the bot for that customer.
+
+Everything sent goes through the outbox (`posta.whatsapp.outbox`), sent by one `Sender`
+per process. `RasaConversations` gives the desk what only Rasa can do: pause, hand back,
+log an agent's words in the customer's thread, render a domain response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+import weakref
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, SlotSet
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from posta import config as posta_config, language
+from posta.desk import Desk
+from posta.store import CaseStore
+from posta.whatsapp import inbound, outbound
+from posta.whatsapp.contacts import Contacts, Inbox
+from posta.whatsapp.graph import GraphClient, GraphSettings
+from posta.whatsapp.inbound import Echo, Inbound, Status
+from posta.whatsapp.outbox import Outbox, Sender, mask_phone
+
+logger = logging.getLogger(__name__)
+
+ENV = {
+    "access_token": "WHATSAPP_ACCESS_TOKEN",
+    "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID",
+    "app_secret": "WHATSAPP_APP_SECRET",
+    "verify_token": "WHATSAPP_VERIFY_TOKEN",
+    "api_version": "WHATSAPP_API_VERSION",
+    "base_url": "WHATSAPP_API_BASE_URL",
+}
+DEFAULTS = {"api_version": "v21.0", "base_url": "https://graph.facebook.com"}
+
+
+@dataclass(frozen=True)
+class WhatsAppSettings:
+    access_token: str = ""
+    phone_number_id: str = ""
+    app_secret: str = ""
+    verify_token: str = ""
+    api_version: str = DEFAULTS["api_version"]
+    base_url: str = DEFAULTS["base_url"]
+
+    @classmethod
+    def load(cls, credentials: Optional[Dict[str, Any]]) -> "WhatsAppSettings":
+        """credentials.yml first, then the environment, then the defaults."""
+        credentials = credentials or {}
+        values = {key: str(credentials.get(key) or os.environ.get(env) or DEFAULTS.get(key, ""))
+                  for key, env in ENV.items()}
+        return cls(**values)
+
+    @property
+    def graph(self) -> GraphSettings:
+        return GraphSettings(self.base_url, self.api_version, self.phone_number_id, self.access_token)
+
+
+class WhatsAppOutput(OutputChannel):
+    """Bot replies to a customer, through the outbox."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    @classmethod
+    def name(cls) -> Text:
+        return "whatsapp"
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        lang = language.detect(message.get("text") or "") or "es"
+        bodies = outbound.from_bot(recipient_id, message, lang)
+        if bodies:
+            await asyncio.to_thread(self.outbox.enqueue, bodies, purpose="reply", conversation_id=recipient_id)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
+class RasaConversations:
+    """The desk's `Conversations`, done on Rasa's trackers (under Rasa's lock per conversation)."""
+
+    def __init__(self, app, output: WhatsAppOutput) -> None:
+        self.app, self.output = app, output
+
+    @property
+    def agent(self):
+        return self.app.ctx.agent
+
+    async def events(self, conversation_id: str) -> List[Dict[str, Any]]:
+        tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id, append_action_listen=False)
+        return [event.as_dict() for event in tracker.events]
+
+    async def take_over(self, conversation_id: str) -> None:
+        await self._append(conversation_id, SlotSet("handoff_reason", "agent_takeover"), ConversationPaused())
+
+    async def hand_back(self, conversation_id: str, agent: str) -> None:
+        async with self.agent.lock_store.lock(conversation_id):
+            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id)
+            # Nothing was predicted while paused: resume and listen, then the `handback`
+            # intent runs action_handback (closes the case) and the bot's follow-up.
+            tracker.update(ConversationResumed())
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+            await self.agent.processor.trigger_external_user_uttered(
+                "handback", {"agent": agent}, tracker, self.output)
+
+    async def log_agent_message(self, conversation_id: str, agent: str, text: str) -> None:
+        await self._append(conversation_id, BotUttered(text, metadata={"agent": agent}))
+
+    async def say(self, conversation_id: str, response_name: str, **values: Any) -> None:
+        tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id, append_action_listen=False)
+        message = await self.agent.nlg.generate(response_name, tracker, self.output.name(), **values)
+        if message:
+            await self.output.send_response(conversation_id, message)
+            await self._append(conversation_id, BotUttered(message.get("text"), metadata={
+                "agent": values.get("agent_name"), "utter_action": response_name}))
+
+    async def _append(self, conversation_id: str, *events) -> None:
+        async with self.agent.lock_store.lock(conversation_id):
+            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id,
+                                                                          append_action_listen=False)
+            for event in events:
+                tracker.update(event)
+            await self.agent.tracker_store.save(tracker)
+
+
+class WhatsAppInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WhatsAppInput":
+        return cls(WhatsAppSettings.load(credentials))
+
+    def __init__(self, settings: WhatsAppSettings) -> None:
+        self.settings = settings
+        self.config = posta_config.current()
+        self.store, self.inbox, self.contacts = CaseStore(), Inbox(), Contacts()
+        self.outbox = Outbox()
+        self.output = WhatsAppOutput(self.outbox)
+        self.sender: Optional[Sender] = None
+        self.desk: Optional[Desk] = None
+        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
+        self._tasks: set = set()
+        if not settings.app_secret:
+            logger.warning("WhatsApp channel: no app secret (WHATSAPP_APP_SECRET); every webhook POST is refused")
+
+    def get_output_channel(self) -> OutputChannel:
+        return self.output
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        whatsapp = Blueprint("whatsapp_webhook", __name__)
+
+        @whatsapp.listener("after_server_start")
+        async def start(app, _loop) -> None:
+            self.desk = Desk(self.config, self.store, self.outbox, self.contacts,
+                             RasaConversations(app, self.output))
+            self.sender = Sender(self.outbox, GraphClient(self.settings.graph), self.contacts,
+                                 on_failure=self.desk.send_failed)
+            self._spawn(self.sender.run())
+
+        @whatsapp.listener("before_server_stop")
+        async def stop(_app, _loop) -> None:
+            if self.sender:
+                self.sender.stop()
+                await self.sender.client.close()
+
+        @whatsapp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok", "sending": self.sender is not None})
+
+        @whatsapp.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            args = request.args
+            if (args.get("hub.mode") == "subscribe" and self.settings.verify_token
+                    and args.get("hub.verify_token") == self.settings.verify_token):
+                return response.text(args.get("hub.challenge", ""))
+            return response.text("verification failed", status=403)
+
+        @whatsapp.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            body = request.body or b""
+            if not inbound.signature_is_valid(body, request.headers.get("X-Hub-Signature-256"),
+                                              self.settings.app_secret):
+                logger.warning("WhatsApp webhook: signature missing or wrong; refused")
+                return response.json({"error": "invalid signature"}, status=403)
+            try:
+                updates = inbound.parse(json.loads(body))
+            except (ValueError, inbound.PayloadError) as error:
+                return response.json({"error": f"malformed body: {error}"}, status=400)
+            fresh = await asyncio.to_thread(self._record, updates)
+            for update in fresh:
+                self._spawn(self._handle(update, on_new_message))
+            return response.json({"status": "ok", "received": len(updates), "new": len(fresh)})
+
+        return whatsapp
+
+    # -- after the 200 -------------------------------------------------------------------
+
+    def _record(self, updates: List[inbound.Update]) -> List[inbound.Update]:
+        """The updates not seen before (statuses are idempotent and always kept)."""
+        fresh = []
+        for update in updates:
+            if isinstance(update, Status):
+                fresh.append(update)
+            elif self.inbox.record(update.id, getattr(update, "sender", None) or getattr(update, "customer", ""),
+                                   update.kind, dataclasses.asdict(update)):
+                fresh.append(update)
+            else:
+                logger.info("WhatsApp message %s delivered again; ignored", update.id)
+        return fresh
+
+    async def _handle(self, update: inbound.Update, on_new_message) -> None:
+        key = update.sender if isinstance(update, Inbound) else (
+            update.customer if isinstance(update, Echo) else f"status:{update.message_id}")
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:  # one phone's messages in the order they arrived
+            try:
+                if isinstance(update, Inbound):
+                    await self._inbound(update, on_new_message)
+                    await asyncio.to_thread(self.inbox.processed, update.id)
+                elif isinstance(update, Echo):
+                    await self.desk.business_echo(update)
+                    await asyncio.to_thread(self.inbox.processed, update.id)
+                else:
+                    await self._status(update)
+            except Exception:
+                logger.exception("WhatsApp update %s could not be handled",
+                                 getattr(update, "id", None) or getattr(update, "message_id", None))
+
+    async def _inbound(self, message: Inbound, on_new_message) -> None:
+        await asyncio.to_thread(self.contacts.seen, message.sender, message.name)
+        agent = self.config.agent_by_phone(message.sender)
+        if agent is not None:
+            await self.desk.agent_message(agent, message)
+            return
+        if message.kind == "system":
+            logger.info("WhatsApp system message for %s: %s", mask_phone(message.sender), message.text)
+            return
+        case = await asyncio.to_thread(self.store.open_case_for, message.sender)
+        if message.kind not in ("reaction", "revision"):  # those are not messages to answer
+            text, metadata = _for_rasa(message)
+            await on_new_message(UserMessage(text, self.output, message.sender, input_channel=self.name(),
+                                             metadata=metadata, message_id=message.id))
+        if case is not None:
+            await self.desk.customer_message(case, message)
+
+    async def _status(self, status: Status) -> None:
+        error = "; ".join(f"{e.get('code')} {e.get('title') or e.get('message')}" for e in status.errors) or None
+        row = await asyncio.to_thread(self.outbox.delivery, status.message_id, status.status, error)
+        if status.status != "failed":
+            return
+        if row is None:
+            logger.warning("WhatsApp: failed status for a message Posta did not send (%s): %s",
+                           status.message_id, error)
+            return
+        logger.error("WhatsApp: message %s to %s failed after sending: %s", row.id, mask_phone(row.recipient), error)
+        await self.desk.send_failed(row, error or "failed")
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._tasks.discard)
+
+
+def _for_rasa(message: Inbound):
+    """The text Rasa gets for a customer's message, and what goes into its metadata."""
+    metadata: Dict[str, Any] = {"message_id": message.id}
+    if message.name:
+        metadata["customer_name"] = message.name
+    if message.context_id:
+        metadata["context_id"] = message.context_id
+    if message.kind == "media":
+        metadata["media"] = message.media
+        return "/media", metadata
+    if message.kind == "choice" and message.title:
+        metadata["title"] = message.title
+    return message.text, metadata
