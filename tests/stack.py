@@ -7,6 +7,7 @@ server starts in seconds, so it is restarted when a test needs another business 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -19,7 +20,12 @@ from typing import Dict, List, Optional
 
 import requests
 
+from posta.whatsapp.inbound import sign
+from simulator.graph_api import FakeGraphAPI
+
 ROOT = Path(__file__).resolve().parent.parent
+APP_SECRET = "test-app-secret"
+VERIFY_TOKEN = "test-verify-token"
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 MODEL = ROOT / "models" / "posta.tar.gz"
 
@@ -68,11 +74,14 @@ class Process:
 
 
 class Stack:
-    """The action server and the Rasa server (REST channel and HTTP API on)."""
+    """The action server and the Rasa server (REST and WhatsApp channels, HTTP API on), with
+    a local fake of Meta's Graph API in a thread of the test process."""
 
     def __init__(self, database_url: str, work: Path, now: str, extra_env: Optional[Dict[str, str]] = None) -> None:
         self.work = work
         self.now = now
+        self.graph = FakeGraphAPI()
+        self.graph_server = self.graph.start_in_thread()
         self.rasa_port, self.actions_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
         endpoints = work / "endpoints.yml"
@@ -80,7 +89,11 @@ class Stack:
             f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
             "tracker_store:\n  type: channels.tracker_store.PostaTrackerStore\n")
         self.env = {**os.environ, "POSTA_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT),
-                    "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
+                    "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+                    "WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+                    "WHATSAPP_ACCESS_TOKEN": self.graph.access_token,
+                    "WHATSAPP_PHONE_NUMBER_ID": self.graph.phone_number_id,
+                    "WHATSAPP_API_BASE_URL": self.graph_server.url, **(extra_env or {})}
         self.actions = self._actions_process(now)
         self.rasa = Process("rasa", [RASA, "run", "--enable-api", "--port", str(self.rasa_port),
                                      "--model", str(MODEL), "--endpoints", str(endpoints),
@@ -101,6 +114,7 @@ class Stack:
     def stop(self) -> None:
         self.rasa.stop()
         self.actions.stop()
+        self.graph_server.stop()
 
     @contextmanager
     def clock(self, now: str):
@@ -147,6 +161,17 @@ class Stack:
                                  json={"name": "handback", "entities": {"agent": agent}}, timeout=60)
         response.raise_for_status()
         return response.json()["messages"]
+
+
+    def post_webhook(self, body, secret: str = APP_SECRET, signature: Optional[str] = None) -> requests.Response:
+        """POSTs a webhook body (a dict, or raw bytes) signed like Meta signs it."""
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json",
+                   "X-Hub-Signature-256": signature if signature is not None else sign(raw, secret)}
+        return requests.post(f"{self.url}/webhooks/whatsapp/webhook", data=raw, headers=headers, timeout=30)
+
+    def log(self) -> str:
+        return self.rasa.log.read_text(errors="replace")
 
 
 def texts(messages: List[dict]) -> str:

@@ -1,0 +1,215 @@
+"""A local stand-in for Meta's Graph API `POST /<version>/<phone_number_id>/messages`.
+
+It records every request, answers like Meta (a `wamid` on success, Meta's error JSON on
+failure), checks each body against the documented limits (text 4096 characters; at most
+3 reply buttons of 20 characters; lists of at most 10 rows of 24 characters; interactive
+bodies 1024 characters; ...), and can be told to fail the next requests with a status
+code or a timeout. Tests run it in a thread; the simulator serves it to the browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Deque, Dict, List, Optional, Tuple
+
+from aiohttp import web
+
+LIMITS = {"text": 4096, "interactive_body": 1024, "buttons": 3, "button_title": 20, "button_id": 256,
+          "rows": 10, "row_title": 24, "row_description": 72, "row_id": 200, "list_button": 20, "caption": 1024}
+TYPES = ("text", "interactive", "image", "template", "document", "audio", "video", "sticker", "location",
+         "reaction", "contacts")
+
+
+@dataclass
+class Recorded:
+    at: float
+    path: str
+    authorization: Optional[str]
+    body: Any
+    status: int
+    answer: Dict[str, Any]
+    wamid: Optional[str] = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == 200
+
+
+@dataclass
+class FakeGraphAPI:
+    phone_number_id: str = "1122334455667"
+    access_token: str = "local-token"
+    requests: List[Recorded] = field(default_factory=list)
+    _plan: Deque[Tuple[str, Any]] = field(default_factory=deque)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- what tests and the simulator ask of it ------------------------------------------
+
+    def fail_next(self, times: int = 1, status: int = 500, code: int = 131000) -> None:
+        with self._lock:
+            self._plan.extend([("status", (status, code))] * times)
+
+    def time_out_next(self, times: int = 1, seconds: float = 30.0) -> None:
+        with self._lock:
+            self._plan.extend([("timeout", seconds)] * times)
+
+    def delivered(self, to: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Bodies Meta accepted, in order (optionally to one phone)."""
+        with self._lock:
+            return [r.body for r in self.requests if r.accepted and (to is None or r.body.get("to") == to)]
+
+    def attempts(self, to: Optional[str] = None) -> List[Recorded]:
+        with self._lock:
+            return [r for r in self.requests if to is None or (isinstance(r.body, dict) and r.body.get("to") == to)]
+
+    # -- the HTTP side ---------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/{version}/{phone_number_id}/messages", self._messages)
+        return app
+
+    async def _messages(self, request: web.Request) -> web.Response:
+        planned = None
+        with self._lock:
+            if self._plan:
+                planned = self._plan.popleft()
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = raw.decode(errors="replace")
+        if planned and planned[0] == "timeout":
+            await asyncio.sleep(planned[1])
+        status, answer = self._answer(request, body, planned)
+        wamid = answer.get("messages", [{}])[0].get("id") if status == 200 else None
+        with self._lock:
+            self.requests.append(Recorded(time.time(), request.path, request.headers.get("Authorization"),
+                                          body, status, answer, wamid))
+        return web.json_response(answer, status=status)
+
+    def _answer(self, request: web.Request, body: Any, planned) -> Tuple[int, Dict[str, Any]]:
+        if planned and planned[0] == "status":
+            status, code = planned[1]
+            return status, _error(code, "Service temporarily unavailable" if status >= 500 else "Rate limit hit")
+        if request.headers.get("Authorization") != f"Bearer {self.access_token}":
+            return 401, _error(190, "Invalid OAuth access token - Cannot parse access token")
+        if request.match_info["phone_number_id"] != self.phone_number_id:
+            return 400, _error(100, "Unsupported post request. Object with ID does not exist")
+        problem = check_body(body)
+        if problem:
+            return 400, _error(131009, "Parameter value is not valid", problem)
+        to = body["to"]
+        return 200, {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
+                     "messages": [{"id": f"wamid.FAKE{next(self._ids):08d}"}]}
+
+    # -- running it -----------------------------------------------------------------------
+
+    def start_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> "RunningServer":
+        return RunningServer(self.app(), host, port)
+
+
+def check_body(body: Any) -> Optional[str]:
+    """What in a message body breaks the Cloud API's documented rules, or None."""
+    if not isinstance(body, dict):
+        return "body must be a JSON object"
+    if body.get("messaging_product") != "whatsapp":
+        return "messaging_product must be 'whatsapp'"
+    if not str(body.get("to", "")).lstrip("+").isdigit():
+        return "'to' must be a phone number"
+    type_ = body.get("type", "text")
+    if type_ not in TYPES or not isinstance(body.get(type_), dict):
+        return f"unknown or missing type {type_!r}"
+    content = body[type_]
+    if type_ == "text":
+        text = content.get("body")
+        if not isinstance(text, str) or not text or len(text) > LIMITS["text"]:
+            return f"text.body must have 1-{LIMITS['text']} characters"
+    elif type_ == "interactive":
+        return _check_interactive(content)
+    elif type_ == "image":
+        if not (content.get("link") or content.get("id")):
+            return "image needs a link or an id"
+        if len(content.get("caption") or "") > LIMITS["caption"]:
+            return "caption too long"
+    elif type_ == "template":
+        if not content.get("name") or not (content.get("language") or {}).get("code"):
+            return "template needs a name and a language code"
+    return None
+
+
+def _check_interactive(content: Dict[str, Any]) -> Optional[str]:
+    text = (content.get("body") or {}).get("text") or ""
+    if not text or len(text) > LIMITS["interactive_body"]:
+        return f"interactive body must have 1-{LIMITS['interactive_body']} characters"
+    action = content.get("action") or {}
+    if content.get("type") == "button":
+        buttons = action.get("buttons") or []
+        if not 1 <= len(buttons) <= LIMITS["buttons"]:
+            return f"1-{LIMITS['buttons']} buttons"
+        replies = [b.get("reply") or {} for b in buttons]
+        if any(not r.get("title") or len(r["title"]) > LIMITS["button_title"] for r in replies):
+            return f"button titles must have 1-{LIMITS['button_title']} characters"
+        if any(not r.get("id") or len(r["id"]) > LIMITS["button_id"] for r in replies):
+            return "button ids must have 1-256 characters"
+        if len({r["id"] for r in replies}) != len(replies):
+            return "button ids must be unique"
+        return None
+    if content.get("type") == "list":
+        if not action.get("button") or len(action["button"]) > LIMITS["list_button"]:
+            return "list button text must have 1-20 characters"
+        rows = [row for section in action.get("sections") or [] for row in section.get("rows") or []]
+        if not 1 <= len(rows) <= LIMITS["rows"]:
+            return f"1-{LIMITS['rows']} rows"
+        for row in rows:
+            if not row.get("title") or len(row["title"]) > LIMITS["row_title"]:
+                return f"row titles must have 1-{LIMITS['row_title']} characters"
+            if len(row.get("description") or "") > LIMITS["row_description"]:
+                return "row description too long"
+            if not row.get("id") or len(row["id"]) > LIMITS["row_id"]:
+                return "row ids must have 1-200 characters"
+        return None
+    return f"unknown interactive type {content.get('type')!r}"
+
+
+def _error(code: int, message: str, details: Optional[str] = None) -> Dict[str, Any]:
+    error: Dict[str, Any] = {"message": f"(#{code}) {message}", "type": "OAuthException", "code": code,
+                             "fbtrace_id": "FAKEtrace"}
+    if details:
+        error["error_data"] = {"messaging_product": "whatsapp", "details": details}
+    return {"error": error}
+
+
+class RunningServer:
+    """An aiohttp app on its own event loop in a daemon thread."""
+
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self.runner = web.AppRunner(app)
+
+        def serve() -> None:
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self.runner.setup())
+            site = web.TCPSite(self.runner, host, port)
+            self.loop.run_until_complete(site.start())
+            self.port = site._server.sockets[0].getsockname()[1]
+            ready.set()
+            self.loop.run_forever()
+
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
+        ready.wait(10)
+        self.url = f"http://{host}:{self.port}"
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)

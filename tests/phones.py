@@ -1,0 +1,100 @@
+"""WhatsApp phones for tests: webhook bodies shaped like Meta's, and what the fake Graph API
+delivered to each phone."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import requests
+
+_ids = itertools.count(1)
+
+
+def webhook(messages=(), statuses=(), echoes=(), contacts=(), field: str = "messages") -> Dict[str, Any]:
+    value: Dict[str, Any] = {"messaging_product": "whatsapp",
+                             "metadata": {"display_phone_number": "5491150000000", "phone_number_id": "1122334455667"}}
+    if contacts:
+        value["contacts"] = list(contacts)
+    if messages:
+        value["messages"] = list(messages)
+    if statuses:
+        value["statuses"] = list(statuses)
+    if echoes:
+        value["message_echoes"] = list(echoes)
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": "1234567890", "changes": [{"value": value, "field": field}]}]}
+
+
+def shown(body: Dict[str, Any]) -> str:
+    """What a person sees of one delivered message."""
+    type_ = body.get("type")
+    content = body.get(type_) or {}
+    if type_ == "text":
+        return content["body"]
+    if type_ == "interactive":
+        options = [b["reply"]["title"] for b in (content["action"].get("buttons") or [])] + [
+            r["title"] for s in content["action"].get("sections") or [] for r in s["rows"]]
+        return content["body"]["text"] + " " + " | ".join(f"[{o}]" for o in options)
+    if type_ == "template":
+        return f"template:{content['name']}"
+    return f"[{type_}]"
+
+
+class Phone:
+    def __init__(self, stack, number: Optional[str] = None, name: str = "Cliente") -> None:
+        self.stack = stack
+        self.number = number or f"54911{random.randint(10_000_000, 99_999_999)}"
+        self.name = name
+        self.seen = 0  # how many delivered messages the test has read already
+
+    def message(self, type_: str, content: Dict[str, Any], context: Optional[str] = None) -> Dict[str, Any]:
+        message = {"from": self.number, "id": f"wamid.TEST{next(_ids):06d}{random.randint(0, 10**6)}",
+                   "timestamp": str(int(time.time())), "type": type_, type_: content}
+        if context:
+            message["context"] = {"from": "5491150000000", "id": context}
+        return message
+
+    def post(self, message: Dict[str, Any]) -> requests.Response:
+        contact = {"profile": {"name": self.name}, "wa_id": self.number}
+        response = self.stack.post_webhook(webhook([message], contacts=[contact]))
+        assert response.status_code == 200, response.text
+        return response
+
+    def text(self, body: str, reply_to: Optional[str] = None) -> Dict[str, Any]:
+        message = self.message("text", {"body": body}, reply_to)
+        self.post(message)
+        return message
+
+    def press(self, button_id: str, title: str = "ok") -> None:
+        self.post(self.message("interactive", {"type": "button_reply", "button_reply": {"id": button_id,
+                                                                                        "title": title}}))
+
+    def delivered(self) -> List[Dict[str, Any]]:
+        return self.stack.graph.delivered(to=self.number)
+
+    def wait(self, until: Callable[[List[Dict[str, Any]]], bool] = None, timeout: float = 20.0,
+             count: int = 1) -> List[Dict[str, Any]]:
+        """New messages since the last wait, once `until` holds (default: `count` arrived)."""
+        until = until or (lambda new: len(new) >= count)
+        deadline = time.time() + timeout
+        while True:
+            new = self.delivered()[self.seen:]
+            if until(new):
+                self.seen += len(new)
+                return new
+            if time.time() > deadline:
+                raise AssertionError(f"{self.number} got {[shown(b) for b in new]} within {timeout:.0f} s")
+            time.sleep(0.1)
+
+    def wait_for_text(self, fragment: str, timeout: float = 20.0) -> List[Dict[str, Any]]:
+        return self.wait(lambda new: any(fragment in shown(b) for b in new), timeout)
+
+    def quiet(self, seconds: float = 2.0) -> List[Dict[str, Any]]:
+        """Waits a moment and returns whatever arrived (tests expect nothing)."""
+        time.sleep(seconds)
+        new = self.delivered()[self.seen:]
+        self.seen += len(new)
+        return new
