@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from rasa.core.tracker_store import SQLTrackerStore
 
-from posta.store import database_url
+from posta.db import database_url
 
 
 class PostaTrackerStore(SQLTrackerStore):

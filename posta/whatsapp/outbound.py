@@ -57,11 +57,12 @@ def text(to: str, body: str) -> List[Dict[str, Any]]:
 
 
 def choices(to: str, body: str, options: Sequence[Choice], lang: str = "es") -> List[Dict[str, Any]]:
-    """Reply buttons when they fit, lists otherwise; long bodies go first as plain text."""
+    """Reply buttons when they fit, lists otherwise; a body too long for an interactive
+    message goes first as plain text."""
     messages: List[Dict[str, Any]] = []
-    if len(body) > INTERACTIVE_BODY_LIMIT:
-        *lead, body = split_text(body, INTERACTIVE_BODY_LIMIT)
-        messages += [m for piece in lead for m in text(to, piece)]
+    if len(body) > INTERACTIVE_BODY_LIMIT:  # the text goes on its own; the choices get a short prompt
+        messages += text(to, body)
+        body = ""
     body = body or CHOOSE[lang]
     options = [(str(i)[:ROW_ID_LIMIT], str(t)) for i, t in options]
     if len(options) <= BUTTONS_LIMIT and all(len(t) <= BUTTON_TITLE_LIMIT for _, t in options):
