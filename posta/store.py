@@ -134,14 +134,23 @@ class CaseStore:
             row = conn.execute(query).first()
         return Case.from_row(row) if row else None
 
-    def cases(self, status: Optional[str] = None, conversation_id: Optional[str] = None) -> List[Case]:
-        query = sa.select(cases).order_by(cases.c.id)
-        if status:
-            query = query.where(cases.c.status == status)
-        if conversation_id:
-            query = query.where(cases.c.conversation_id == conversation_id)
+    def cases(self, *, open_only: bool = False, status: Optional[str] = None, conversation_id: Optional[str] = None,
+              agent: Optional[str] = None, team: Optional[str] = None) -> List[Case]:
+        """Cases matching every filter given; open ones come urgent first, then oldest first."""
+        query = sa.select(cases)
+        for column, value in ((cases.c.status, status), (cases.c.conversation_id, conversation_id),
+                              (cases.c.agent, agent), (cases.c.team, team)):
+            if value:
+                query = query.where(column == value)
+        if open_only:
+            query = query.where(cases.c.status.in_(OPEN_STATUSES)).order_by(cases.c.urgent.desc(), cases.c.created_at)
+        else:
+            query = query.order_by(cases.c.id)
         with self.engine.connect() as conn:
             return [Case.from_row(row) for row in conn.execute(query)]
+
+    def open_cases(self, **filters: Optional[str]) -> List[Case]:
+        return self.cases(open_only=True, **filters)
 
     def history(self, case_id: int) -> List[CaseEvent]:
         query = sa.select(case_events).where(case_events.c.case_id == case_id).order_by(case_events.c.id)
@@ -243,19 +252,6 @@ class CaseStore:
         with self.engine.begin() as conn:
             conn.execute(cases.update().where(cases.c.id == case_id, cases.c.first_reply_at.is_(None)).values(
                 first_reply_at=utcnow()))
-
-    def open_cases(self, agent: Optional[str] = None, team: Optional[str] = None,
-                   status: Optional[str] = None) -> List[Case]:
-        query = sa.select(cases).where(cases.c.status.in_(OPEN_STATUSES)).order_by(
-            cases.c.urgent.desc(), cases.c.created_at)
-        if agent:
-            query = query.where(cases.c.agent == agent)
-        if team:
-            query = query.where(cases.c.team == team)
-        if status:
-            query = query.where(cases.c.status == status)
-        with self.engine.connect() as conn:
-            return [Case.from_row(row) for row in conn.execute(query)]
 
     def latest_case_for(self, conversation_id: str) -> Optional[Case]:
         query = sa.select(cases).where(cases.c.conversation_id == conversation_id).order_by(cases.c.id.desc())
