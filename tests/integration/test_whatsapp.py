@@ -16,7 +16,7 @@ from tests.integration.conftest import AFTER_HOURS
 from tests.phones import Phone, shown, webhook
 from tests.stack import VERIFY_TOKEN
 
-PAYLOADS = Path(__file__).resolve().parents[3] / "shared" / "data" / "whatsapp-payloads"
+PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "whatsapp-payloads"
 ANA, BRUNO, CARLA = "5491155550001", "5491155550002", "5491155550003"
 
 
