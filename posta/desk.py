@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import logging
 import re
-import statistics
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Protocol, Sequence
+from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from posta import routing, summary as summaries, texts
+from posta import reports, routing, summary as summaries, texts
 from posta.config import Agent, BusinessConfig
 from posta.db import metadata, utcnow
 from posta.hours import business_now
-from posta.store import Case, CaseStore, CaseUnavailable, cases
+from posta.store import Case, CaseStore, CaseUnavailable
 from posta.whatsapp import outbound
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.inbound import Echo, Inbound
@@ -136,68 +135,216 @@ def announce(config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: C
 
 # -- the desk ----------------------------------------------------------------------------
 
+class DeskError(Exception):
+    """An operation a person asked for that cannot be done; `message(lang)` says why."""
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+    def message(self, lang: str) -> str:
+        return texts.desk(self.key, lang, **self.values)
+
+
 class Desk:
+    """Operations on cases for people (`take`, `reply`, `note`, `pass_case`, `transfer`,
+    `hand_back`), shared by agents on WhatsApp (`agent_message`) and the team panel."""
+
     def __init__(self, config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: Contacts,
                  conversations: Conversations) -> None:
         self.config, self.store, self.outbox, self.contacts = config, store, outbox, contacts
         self.conversations = conversations
         self.engine = store.engine
 
-    # messages from agents
+    # -- operations -------------------------------------------------------------------------
+
+    def may_see(self, agent: Agent, case: Case) -> bool:
+        """Admins see every case; agents their own and their teams' queue."""
+        return agent.is_admin or case.agent == agent.name or (case.status == "waiting" and case.team in agent.teams)
+
+    def own_case(self, agent: Agent, case_id: Optional[int]) -> Case:
+        """The open case `agent` may act on (their active one when no id is given)."""
+        if case_id is None:
+            case = self.active_case(agent)
+            if case is None:
+                raise DeskError("no_active")
+            return case
+        case = self.store.get(case_id)
+        if case is None:
+            raise DeskError("no_case", case=case_id)
+        if not case.is_open:
+            raise DeskError("closed", case=case.id)
+        if case.agent != agent.name and not agent.is_admin:
+            raise DeskError("not_yours", case=case.id)
+        return case
+
+    async def take(self, agent: Agent, case_id: int) -> Case:
+        try:
+            case = self.store.take(case_id, agent.name)
+        except CaseUnavailable as refused:
+            if refused.case is None:
+                raise DeskError("no_case", case=case_id) from None
+            if refused.case.is_open:
+                raise DeskError("taken_by_other", case=case_id, agent=refused.case.agent) from None
+            raise DeskError("closed", case=case_id) from None
+        self.set_active(agent, case.id)
+        if self.config.tone == "named" and case.channel in (None, "whatsapp"):
+            await self.conversations.say(case.conversation_id, "utter_agent_intro", agent_name=agent.name)
+        return case
+
+    async def take_conversation(self, agent: Agent, conversation_id: str) -> Case:
+        """Any conversation, even one the bot did not escalate (`agent_takeover`)."""
+        case = self.store.open_case_for(conversation_id) or await self._take_over(conversation_id, agent.name)
+        return await self.take(agent, case.id)
+
+    async def reply(self, agent: Agent, case: Case, body: str) -> None:
+        """Sends `body` to the customer from the business number, and logs it in their thread."""
+        body = body.strip()
+        if not body:
+            return
+        if case.channel not in (None, "whatsapp"):
+            raise DeskError("cannot_reach", channel=case.channel)
+        customer = case.conversation_id
+        self.outbox.enqueue(outbound.text(customer, body), purpose="relay", conversation_id=customer,
+                            case_id=case.id, fallback=self._customer_template(case))
+        self.store.first_reply(case.id)
+        await self.conversations.log_agent_message(customer, agent.name, body)
+
+    def note(self, agent: Agent, case: Case, body: str) -> None:
+        self.store.record(case.id, "note", agent.name, body.strip())
+
+    async def pass_case(self, agent: Agent, case: Case) -> Case:
+        passed = {e.actor for e in self.store.history(case.id) if e.kind == "passed"} | {agent.name}
+        now = business_now(self.config.timezone)
+        chosen = routing.choose_agent(self.config, case.team, case.language, now, self.store.load_by_agent(),
+                                      self.store.last_assignment_by_agent(), exclude=passed)
+        moved = self.store.reassign(case.id, team=case.team, agent=chosen.name if chosen else None,
+                                    by=agent.name, kind="passed")
+        self.clear_active(agent, case.id)
+        announce(self.config, self.outbox, self.contacts, moved,
+                 None if chosen else [a for a in self.config.agents if moved.team in a.teams and a.name not in passed])
+        return moved
+
+    def transfer_targets(self) -> List[str]:
+        return [a.name for a in self.config.agents] + [t.name for t in self.config.teams.values()]
+
+    async def transfer(self, agent: Agent, case: Case, target: str) -> Tuple[Case, str]:
+        """To an agent by name, or to a team by key, name or alias; returns the case and who."""
+        to_agent = self.config.agent_by_name(target)
+        team = next((k for k, t in self.config.teams.items() if t.called(target)), None)
+        if to_agent is None and team is None:
+            raise DeskError("unknown_target", target=target, options=", ".join(self.transfer_targets()))
+        team = team or (case.team if case.team in to_agent.teams else to_agent.teams[0])
+        moved = self.store.reassign(case.id, team=team, agent=to_agent.name if to_agent else None,
+                                    by=agent.name, kind="transferred")
+        self.clear_active(agent, case.id)
+        announce(self.config, self.outbox, self.contacts, moved)
+        return moved, to_agent.name if to_agent else self.config.teams[team].name
+
+    async def hand_back(self, agent: Agent, case: Case) -> None:
+        """The bot resumes: action_handback closes the case and follows up with the customer."""
+        await self.conversations.hand_back(case.conversation_id, agent.name)
+        self.clear_active(agent, case.id)
+
+    # -- messages from agents on WhatsApp ----------------------------------------------------
 
     async def agent_message(self, agent: Agent, message: Inbound) -> None:
         text = message.text if message.kind in ("text", "choice") else ""
         command = parse_command(text) if text else None
-        if command:
-            handler = getattr(self, f"_cmd_{command.name}", None)
-            if handler is None:
-                return self._tell(agent, texts.desk("help", agent.language))
-            return await handler(agent, command.arg)
-        replied_case = self.outbox.case_for_message(message.context_id) if message.context_id else None
-        if replied_case:
-            case = await self._take(agent, replied_case, announce_taken=False)
-            if case is None:
+        try:
+            if command:
+                handler = getattr(self, f"_cmd_{command.name}", self._cmd_help)
+                await handler(agent, command.arg)
                 return
-        case = self._active_case(agent)
-        if case is None:
-            return self._tell(agent, texts.desk("no_active", agent.language))
-        await self._relay_to_customer(agent, case, message)
+            replied = self.outbox.case_for_message(message.context_id) if message.context_id else None
+            if replied:  # replying to a case notification picks that case
+                await self.take(agent, replied)
+            await self.reply(agent, self.own_case(agent, None), _agent_text(agent, message))
+        except DeskError as refused:
+            self._tell(agent, refused.message(agent.language))
 
-    async def _relay_to_customer(self, agent: Agent, case: Case, message: Inbound) -> None:
-        if message.kind == "media":
-            body = f"[{message.media.get('type')}] {message.text}".strip()
-            logger.info("agent %s sent %s; relayed as a placeholder", agent.name, message.media.get("type"))
+    async def _cmd_take(self, agent: Agent, arg: Optional[str]) -> None:
+        if arg and len(arg) >= 8:  # a phone number
+            case = await self.take_conversation(agent, arg)
         else:
-            body = message.text
-        if not body:
-            return
-        customer = case.conversation_id
-        fallback = self._customer_template(case)
-        self.outbox.enqueue(outbound.text(customer, body), purpose="relay", conversation_id=customer,
-                            case_id=case.id, fallback=fallback)
-        self.store.first_reply(case.id)
-        await self.conversations.log_agent_message(customer, agent.name, body)
+            case_id = int(arg) if arg else next(
+                (c.id for c in self.store.open_cases(agent=agent.name, status="assigned")), None)
+            if case_id is None:
+                return await self._cmd_list(agent, None)
+            case = await self.take(agent, case_id)
+        self._tell(agent, texts.desk("taken", agent.language, case=case.id, customer=_who(case)), case)
+        await self._catch_up(agent, case)
 
-    # messages from customers whose case a person owns
+    async def _catch_up(self, agent: Agent, case: Case) -> None:
+        """What the customer wrote after the summary was made."""
+        later = [e for e in await self.conversations.events(case.conversation_id)
+                 if e.get("event") == "user" and (e.get("timestamp") or 0) > case.created_at.timestamp()
+                 and not str(e.get("text", "")).startswith("EXTERNAL: ")]
+        if later:
+            lines = [texts.desk("waiting_messages", agent.language, customer=_who(case))]
+            self._tell(agent, "\n".join(lines + [f"- {e.get('text')}" for e in later]), case)
+
+    async def _cmd_pass(self, agent: Agent, arg: Optional[str]) -> None:
+        case = await self.pass_case(agent, self.own_case(agent, _number(arg)))
+        self._tell(agent, texts.desk("passed", agent.language, case=case.id))
+
+    async def _cmd_transfer(self, agent: Agent, arg: Optional[str]) -> None:
+        case_ref, _, target = (arg or "").partition(":")
+        case, who = await self.transfer(agent, self.own_case(agent, _number(case_ref)), target)
+        self._tell(agent, texts.desk("transferred", agent.language, case=case.id, target=who))
+
+    async def _cmd_handback(self, agent: Agent, arg: Optional[str]) -> None:
+        case = self.own_case(agent, _number(arg))
+        await self.hand_back(agent, case)
+        self._tell(agent, texts.desk("handed_back", agent.language, case=case.id))
+
+    async def _cmd_switch(self, agent: Agent, arg: Optional[str]) -> None:
+        case = self.own_case(agent, _number(arg))
+        self.set_active(agent, case.id)
+        self._tell(agent, texts.desk("switched", agent.language, case=case.id, customer=_who(case)), case)
+
+    async def _cmd_note(self, agent: Agent, arg: Optional[str]) -> None:
+        case = self.own_case(agent, None)
+        self.note(agent, case, arg or "")
+        self._tell(agent, texts.desk("noted", agent.language, case=case.id))
+
+    async def _cmd_list(self, agent: Agent, arg: Optional[str]) -> None:
+        lang, active = agent.language, self._active_id(agent)
+        mine = [f"#{c.id} {_who(c)} · {texts.topic_name(c.topic, lang)}"
+                + (texts.desk("active_mark", lang) if c.id == active else "")
+                for c in self.store.open_cases(agent=agent.name)]
+        waiting = [f"#{c.id} {_who(c)} · {texts.topic_name(c.topic, lang)} · {_minutes(c.created_at)} min"
+                   for team in agent.teams for c in self.store.open_cases(team=team, status="waiting")]
+        none = texts.desk("none", lang)
+        self._tell(agent, "\n".join([texts.desk("mine", lang)] + (mine or [none]) +
+                                    [texts.desk("queue", lang)] + (waiting or [none])))
+
+    async def _cmd_report(self, agent: Agent, arg: Optional[str]) -> None:
+        self._tell(agent, reports.today_line(self.store, self.config, agent.language))
+
+    async def _cmd_help(self, agent: Agent, arg: Optional[str]) -> None:
+        self._tell(agent, texts.desk("help", agent.language))
+
+    # -- messages from customers whose case a person owns ----------------------------------
 
     async def customer_message(self, case: Case, message: Inbound) -> None:
         agent = self.config.agent_by_name(case.agent) if case.agent else None
         if agent is None:
             return  # waiting in the queue, or owned from the WhatsApp Business app: logged only
         lang = agent.language
-        customer = case.customer_name or case.conversation_id
         if message.kind == "reaction":
-            line = texts.desk("reaction", lang, customer=customer, text=message.text) if message.text else None
+            line = texts.desk("reaction", lang, customer=_who(case), text=message.text) if message.text else None
         elif message.kind == "revision":
             kind = (message.media or {}).get("type")
-            line = texts.desk(f"revision_{kind}", lang, customer=customer, text=message.text)
+            line = texts.desk(f"revision_{kind}", lang, customer=_who(case), text=message.text)
         else:
-            line = texts.desk("relay_case" if len(self.store.open_cases(agent=agent.name)) > 1 else "relay", lang,
-                              case=case.id, customer=customer, text=_describe(message, lang))
+            several = len(self.store.open_cases(agent=agent.name)) > 1
+            line = texts.desk("relay_case" if several else "relay", lang, case=case.id, customer=_who(case),
+                              text=_describe(message, lang))
         if line:
             self._tell(agent, line, case)
 
-    # the business typing in the WhatsApp Business app (coexistence)
+    # -- the business typing in the WhatsApp Business app (coexistence) ------------------
 
     async def business_echo(self, echo: Echo) -> None:
         case = self.store.open_case_for(echo.customer)
@@ -207,7 +354,7 @@ class Desk:
             self.store.first_reply(case.id)
             await self.conversations.log_agent_message(echo.customer, BUSINESS_APP, echo.text)
 
-    # sending problems, surfaced where a person sees them
+    # -- sending problems, surfaced where a person sees them ------------------------------
 
     async def send_failed(self, row: Outgoing, error: str) -> None:
         case = self.store.get(row.case_id) if row.case_id else (
@@ -217,183 +364,48 @@ class Desk:
         self.store.record(case.id, "send_failed", None, {"to": row.recipient, "purpose": row.purpose, "error": error})
         agent = self.config.agent_by_name(case.agent) if case.agent else None
         if agent and row.recipient != agent.phone and case.is_open:
-            self._tell(agent, texts.desk("send_failed", agent.language, customer=case.customer_name or
-                                         case.conversation_id, case=case.id, error=error), case)
+            self._tell(agent, texts.desk("send_failed", agent.language, customer=_who(case), case=case.id,
+                                         error=error), case)
 
-    # commands
-
-    async def _cmd_take(self, agent: Agent, arg: Optional[str]) -> None:
-        if arg and len(arg) >= 8:  # a phone number: take any conversation
-            case = self.store.open_case_for(arg) or await self._take_over(arg, agent.name)
-            await self._take(agent, case.id)
-            return
-        case_id = int(arg) if arg else next((c.id for c in self.store.open_cases(agent=agent.name, status="assigned")),
-                                            None)
-        if case_id is None:
-            return await self._cmd_list(agent, None)
-        await self._take(agent, case_id)
-
-    async def _take(self, agent: Agent, case_id: int, announce_taken: bool = True) -> Optional[Case]:
-        lang = agent.language
-        try:
-            case = self.store.take(case_id, agent.name)
-        except CaseUnavailable as refused:
-            if refused.case is None:
-                self._tell(agent, texts.desk("no_case", lang, case=case_id))
-            elif refused.case.is_open:
-                self._tell(agent, texts.desk("taken_by_other", lang, case=case_id, agent=refused.case.agent))
-            else:
-                self._tell(agent, texts.desk("closed", lang, case=case_id))
-            return None
-        self._set_active(agent, case.id)
-        if announce_taken:
-            self._tell(agent, texts.desk("taken", lang, case=case.id,
-                                         customer=case.customer_name or case.conversation_id), case)
-            await self._catch_up(agent, case)
-        if self.config.tone == "named" and case.channel in (None, "whatsapp"):
-            await self.conversations.say(case.conversation_id, "utter_agent_intro", agent_name=agent.name)
-        return case
-
-    async def _catch_up(self, agent: Agent, case: Case) -> None:
-        """What the customer wrote after the summary was made."""
-        later = [e for e in await self.conversations.events(case.conversation_id)
-                 if e.get("event") == "user" and (e.get("timestamp") or 0) > case.created_at.timestamp()
-                 and not str(e.get("text", "")).startswith("EXTERNAL: ")]
-        if later:
-            lines = [texts.desk("waiting_messages", agent.language, customer=case.customer_name or
-                                case.conversation_id)] + [f"- {e.get('text')}" for e in later]
-            self._tell(agent, "\n".join(lines), case)
-
-    async def _cmd_pass(self, agent: Agent, arg: Optional[str]) -> None:
-        case = self._own_case(agent, arg)
-        if case is None:
-            return
-        passed = {e.actor for e in self.store.history(case.id) if e.kind == "passed"} | {agent.name}
-        now = business_now(self.config.timezone)
-        chosen = routing.choose_agent(self.config, case.team, case.language, now, self.store.load_by_agent(),
-                                      self.store.last_assignment_by_agent(), exclude=passed)
-        moved = self.store.reassign(case.id, team=case.team, agent=chosen.name if chosen else None,
-                                    by=agent.name, kind="passed")
-        self._clear_active(agent, case.id)
-        self._tell(agent, texts.desk("passed", agent.language, case=case.id))
-        announce(self.config, self.outbox, self.contacts, moved,
-                 None if chosen else [a for a in self.config.agents if moved.team in a.teams and a.name not in passed])
-
-    async def _cmd_transfer(self, agent: Agent, arg: Optional[str]) -> None:
-        case_ref, _, target = (arg or "").partition(":")
-        case = self._own_case(agent, case_ref or None)
-        if case is None:
-            return
-        to_agent = self.config.agent_by_name(target)
-        team = next((k for k, t in self.config.teams.items() if t.called(target)), None)
-        if to_agent is None and team is None:
-            options = ", ".join([a.name for a in self.config.agents] + [t.name for t in self.config.teams.values()])
-            return self._tell(agent, texts.desk("unknown_target", agent.language, target=target, options=options))
-        team = team or (case.team if case.team in to_agent.teams else to_agent.teams[0])
-        moved = self.store.reassign(case.id, team=team, agent=to_agent.name if to_agent else None,
-                                    by=agent.name, kind="transferred")
-        self._clear_active(agent, case.id)
-        self._tell(agent, texts.desk("transferred", agent.language, case=case.id,
-                                     target=to_agent.name if to_agent else self.config.teams[team].name))
-        announce(self.config, self.outbox, self.contacts, moved)
-
-    async def _cmd_handback(self, agent: Agent, arg: Optional[str]) -> None:
-        case = self._own_case(agent, arg)
-        if case is None:
-            return
-        await self.conversations.hand_back(case.conversation_id, agent.name)
-        self._clear_active(agent, case.id)
-        self._tell(agent, texts.desk("handed_back", agent.language, case=case.id))
-
-    async def _cmd_switch(self, agent: Agent, arg: Optional[str]) -> None:
-        case = self._own_case(agent, arg)
-        if case is not None:
-            self._set_active(agent, case.id)
-            self._tell(agent, texts.desk("switched", agent.language, case=case.id,
-                                         customer=case.customer_name or case.conversation_id), case)
-
-    async def _cmd_note(self, agent: Agent, arg: Optional[str]) -> None:
-        case = self._active_case(agent)
-        if case is None:
-            return self._tell(agent, texts.desk("no_active", agent.language))
-        self.store.record(case.id, "note", agent.name, arg)
-        self._tell(agent, texts.desk("noted", agent.language, case=case.id))
-
-    async def _cmd_list(self, agent: Agent, arg: Optional[str]) -> None:
-        lang, active = agent.language, self._active_id(agent)
-        mine = [f"#{c.id} {c.customer_name or c.conversation_id} · {texts.topic_name(c.topic, lang)}"
-                + (texts.desk("active_mark", lang) if c.id == active else "")
-                for c in self.store.open_cases(agent=agent.name)]
-        waiting = [f"#{c.id} {c.customer_name or c.conversation_id} · {texts.topic_name(c.topic, lang)} · "
-                   f"{_minutes(c.created_at)} min" for team in agent.teams
-                   for c in self.store.open_cases(team=team, status="waiting")]
-        none = texts.desk("none", lang)
-        self._tell(agent, "\n".join([texts.desk("mine", lang)] + (mine or [none]) +
-                                    [texts.desk("queue", lang)] + (waiting or [none])))
-
-    async def _cmd_report(self, agent: Agent, arg: Optional[str]) -> None:
-        self._tell(agent, today_report(self.store, self.config, agent.language))
-
-    async def _cmd_help(self, agent: Agent, arg: Optional[str]) -> None:
-        self._tell(agent, texts.desk("help", agent.language))
-
-    # helpers
+    # -- helpers --------------------------------------------------------------------------
 
     async def _take_over(self, conversation_id: str, by: str) -> Case:
-        """A person takes a conversation the bot did not escalate."""
+        """Opens an `agent_takeover` case for a conversation the bot did not escalate."""
         events = await self.conversations.events(conversation_id)
-        name = self.contacts.name(conversation_id)
         lang = next((e.get("value") for e in reversed(events) if e.get("event") == "slot"
                      and e.get("name") == "language" and e.get("value")), self.config.default_language)
         summary = summaries.build(events, conversation_id=conversation_id, reason="agent_takeover",
                                   topic=summaries.latest_topic(events) or "general", language=lang,
-                                  customer_name=name)
+                                  customer_name=self.contacts.name(conversation_id))
         team = self.config.team_for_topic(summary.topic)
         case = self.store.open_case(summary, team=team, agent=by, channel="whatsapp", status="active")
         await self.conversations.take_over(conversation_id)
         return case
 
-    def _own_case(self, agent: Agent, arg: Optional[str]) -> Optional[Case]:
-        if not arg:
-            case = self._active_case(agent)
-            if case is None:
-                self._tell(agent, texts.desk("no_active", agent.language))
-            return case
-        case = self.store.get(int(arg)) if arg.isdigit() else None
-        if case is None:
-            self._tell(agent, texts.desk("no_case", agent.language, case=arg))
-        elif not case.is_open:
-            self._tell(agent, texts.desk("closed", agent.language, case=case.id))
-        elif case.agent != agent.name:
-            self._tell(agent, texts.desk("not_yours", agent.language, case=case.id))
-        else:
-            return case
-        return None
-
     def _active_id(self, agent: Agent) -> Optional[int]:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(agent_state.c.active_case_id).where(agent_state.c.agent == agent.name)).scalar()
 
-    def _active_case(self, agent: Agent) -> Optional[Case]:
+    def active_case(self, agent: Agent) -> Optional[Case]:
         active = self._active_id(agent)
         case = self.store.get(active) if active else None
         if case is not None and case.is_open and case.agent == agent.name:
             return case
         taken = self.store.open_cases(agent=agent.name, status="active")
         if len(taken) == 1:  # the only case they have: no need to switch to it first
-            self._set_active(agent, taken[0].id)
+            self.set_active(agent, taken[0].id)
             return taken[0]
         return None
 
-    def _set_active(self, agent: Agent, case_id: Optional[int]) -> None:
+    def set_active(self, agent: Agent, case_id: Optional[int]) -> None:
         with self.engine.begin() as conn:
             if not conn.execute(agent_state.update().where(agent_state.c.agent == agent.name).values(
                     active_case_id=case_id)).rowcount:
                 conn.execute(agent_state.insert().values(agent=agent.name, active_case_id=case_id))
 
-    def _clear_active(self, agent: Agent, case_id: int) -> None:
+    def clear_active(self, agent: Agent, case_id: int) -> None:
         if self._active_id(agent) == case_id:
-            self._set_active(agent, None)
+            self.set_active(agent, None)
 
     def _tell(self, agent: Agent, body: str, case: Optional[Case] = None) -> None:
         self.outbox.enqueue(outbound.text(agent.phone, body), purpose="info",
@@ -407,6 +419,21 @@ class Desk:
                                  [case.customer_name or ""])
 
 
+def _who(case: Case) -> str:
+    return case.customer_name or case.conversation_id
+
+
+def _number(arg: Optional[str]) -> Optional[int]:
+    return int(arg) if arg and arg.isdigit() else None
+
+
+def _agent_text(agent: Agent, message: Inbound) -> str:
+    if message.kind != "media":
+        return message.text
+    logger.info("agent %s sent %s; relayed as a placeholder", agent.name, message.media.get("type"))
+    return f"[{message.media.get('type')}] {message.text}".strip()
+
+
 def _describe(message: Inbound, lang: str) -> str:
     if message.kind != "media":
         return message.title or message.text
@@ -418,22 +445,3 @@ def _describe(message: Inbound, lang: str) -> str:
 
 def _minutes(since: datetime) -> int:
     return int((utcnow() - since).total_seconds() // 60)
-
-
-def today_report(store: CaseStore, config: BusinessConfig, lang: str) -> str:
-    """Today's numbers in the business's time zone, in one line."""
-    now = business_now(config.timezone)
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(cases).where(cases.c.created_at >= start)).fetchall()
-        waiting = conn.execute(sa.select(sa.func.count()).select_from(cases).where(
-            cases.c.status == "waiting")).scalar()
-    today = [Case.from_row(r) for r in rows]
-    by_reason: Dict[str, int] = {}
-    for case in today:
-        by_reason[case.reason] = by_reason.get(case.reason, 0) + 1
-    reasons = ", ".join(f"{texts.label('reason_' + r, lang)} {n}" for r, n in sorted(by_reason.items())) or "-"
-    replies = [(c.first_reply_at - c.created_at).total_seconds() / 60 for c in today if c.first_reply_at]
-    median = f"{statistics.median(replies):.0f} min" if replies else "-"
-    return texts.desk("report", lang, opened=len(today), reasons=reasons,
-                      closed=sum(1 for c in today if c.status == "closed"), waiting=waiting, median=median)

@@ -149,6 +149,11 @@ class CaseStore:
         with self.engine.connect() as conn:
             return [Case.from_row(row) for row in conn.execute(query)]
 
+    def created_between(self, start: datetime, end: datetime) -> List[Case]:
+        query = sa.select(cases).where(cases.c.created_at >= start, cases.c.created_at < end).order_by(cases.c.id)
+        with self.engine.connect() as conn:
+            return [Case.from_row(row) for row in conn.execute(query)]
+
     def open_cases(self, **filters: Optional[str]) -> List[Case]:
         return self.cases(open_only=True, **filters)
 
