@@ -49,6 +49,7 @@ class Agent:
     max_open_cases: int
     schedule: Schedule
     role: str = "agent"
+    password_hash: Optional[str] = None  # for the team panel (scripts/hash-password)
 
     @property
     def language(self) -> str:
@@ -197,8 +198,10 @@ def _agent(raw: dict, teams: Mapping[str, Team], business_schedule: Schedule, ti
     role = raw.get("role", "agent")
     if role not in ("agent", "admin"):
         raise ConfigError(f"agent {name}: role must be 'agent' or 'admin'")
+    env_hash = os.environ.get(f"POSTA_PASSWORD_HASH_{name.upper()}")
     return Agent(name=name, phone=phone, teams=agent_teams, languages=languages,
-                 max_open_cases=max_open, schedule=schedule, role=role)
+                 max_open_cases=max_open, schedule=schedule, role=role,
+                 password_hash=env_hash or raw.get("password_hash"))
 
 
 __all__ = ["Agent", "BusinessConfig", "ConfigError", "Team", "load", "current", "WEEKDAYS"]

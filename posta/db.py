@@ -70,3 +70,4 @@ def _import_tables() -> None:
     import posta.whatsapp.contacts  # noqa: F401
     import posta.whatsapp.outbox  # noqa: F401
     import posta.desk  # noqa: F401
+    import posta.accounts  # noqa: F401
