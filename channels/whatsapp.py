@@ -34,11 +34,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels.services import Services, services
 from posta import config as posta_config, language
 from posta.desk import Desk
-from posta.store import CaseStore
 from posta.whatsapp import inbound, outbound
-from posta.whatsapp.contacts import Contacts, Inbox
 from posta.whatsapp.graph import GraphClient, GraphSettings
 from posta.whatsapp.inbound import Echo, Inbound, Status
 from posta.whatsapp.outbox import Outbox, Sender, mask_phone
@@ -157,39 +156,39 @@ class WhatsAppInput(InputChannel):
     def __init__(self, settings: WhatsAppSettings) -> None:
         self.settings = settings
         self.config = posta_config.current()
-        self.store, self.inbox, self.contacts = CaseStore(), Inbox(), Contacts()
-        self.outbox = Outbox()
-        self.output = WhatsAppOutput(self.outbox)
-        self.sender: Optional[Sender] = None
-        self.desk: Optional[Desk] = None
+        self.services: Optional[Services] = None  # set when the server starts
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
         self._tasks: set = set()
         if not settings.app_secret:
             logger.warning("WhatsApp channel: no app secret (WHATSAPP_APP_SECRET); every webhook POST is refused")
 
+    @property
+    def desk(self) -> Desk:
+        return self.services.desk
+
     def get_output_channel(self) -> OutputChannel:
-        return self.output
+        return WhatsAppOutput(self.services.outbox)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         whatsapp = Blueprint("whatsapp_webhook", __name__)
 
         @whatsapp.listener("after_server_start")
         async def start(app, _loop) -> None:
-            self.desk = Desk(self.config, self.store, self.outbox, self.contacts,
-                             RasaConversations(app, self.output))
-            self.sender = Sender(self.outbox, GraphClient(self.settings.graph), self.contacts,
-                                 on_failure=self.desk.send_failed)
-            self._spawn(self.sender.run())
+            self.services = services(app)
+            sender = Sender(self.services.outbox, GraphClient(self.settings.graph), self.services.contacts,
+                            on_failure=self.desk.send_failed)
+            self.services.sender = sender
+            self._spawn(sender.run())
 
         @whatsapp.listener("before_server_stop")
         async def stop(_app, _loop) -> None:
-            if self.sender:
-                self.sender.stop()
-                await self.sender.client.close()
+            if self.services and self.services.sender:
+                self.services.sender.stop()
+                await self.services.sender.client.close()
 
         @whatsapp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "sending": self.sender is not None})
+            return response.json({"status": "ok", "sending": bool(self.services and self.services.sender)})
 
         @whatsapp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -210,6 +209,8 @@ class WhatsAppInput(InputChannel):
                 updates = inbound.parse(json.loads(body))
             except (ValueError, inbound.PayloadError) as error:
                 return response.json({"error": f"malformed body: {error}"}, status=400)
+            if self.services is None:
+                return response.json({"error": "starting"}, status=503)  # Meta retries
             fresh = await asyncio.to_thread(self._record, updates)
             for update in fresh:
                 self._spawn(self._handle(update, on_new_message))
@@ -225,7 +226,7 @@ class WhatsAppInput(InputChannel):
         for update in updates:
             if isinstance(update, Status):
                 fresh.append(update)
-            elif self.inbox.record(update.id, getattr(update, "sender", None) or getattr(update, "customer", ""),
+            elif self.services.inbox.record(update.id, getattr(update, "sender", None) or getattr(update, "customer", ""),
                                    update.kind, dataclasses.asdict(update)):
                 fresh.append(update)
             else:
@@ -242,10 +243,10 @@ class WhatsAppInput(InputChannel):
             try:
                 if isinstance(update, Inbound):
                     await self._inbound(update, on_new_message)
-                    await asyncio.to_thread(self.inbox.processed, update.id)
+                    await asyncio.to_thread(self.services.inbox.processed, update.id)
                 elif isinstance(update, Echo):
                     await self.desk.business_echo(update)
-                    await asyncio.to_thread(self.inbox.processed, update.id)
+                    await asyncio.to_thread(self.services.inbox.processed, update.id)
                 else:
                     await self._status(update)
             except Exception:
@@ -253,7 +254,7 @@ class WhatsAppInput(InputChannel):
                                  getattr(update, "id", None) or getattr(update, "message_id", None))
 
     async def _inbound(self, message: Inbound, on_new_message) -> None:
-        await asyncio.to_thread(self.contacts.seen, message.sender, message.name)
+        await asyncio.to_thread(self.services.contacts.seen, message.sender, message.name)
         agent = self.config.agent_by_phone(message.sender)
         if agent is not None:
             await self.desk.agent_message(agent, message)
@@ -261,17 +262,17 @@ class WhatsAppInput(InputChannel):
         if message.kind == "system":
             logger.info("WhatsApp system message for %s: %s", mask_phone(message.sender), message.text)
             return
-        case = await asyncio.to_thread(self.store.open_case_for, message.sender)
+        case = await asyncio.to_thread(self.services.store.open_case_for, message.sender)
         if message.kind not in ("reaction", "revision"):  # those are not messages to answer
             text, metadata = _for_rasa(message)
-            await on_new_message(UserMessage(text, self.output, message.sender, input_channel=self.name(),
+            await on_new_message(UserMessage(text, self.get_output_channel(), message.sender, input_channel=self.name(),
                                              metadata=metadata, message_id=message.id))
         if case is not None:
             await self.desk.customer_message(case, message)
 
     async def _status(self, status: Status) -> None:
         error = "; ".join(f"{e.get('code')} {e.get('title') or e.get('message')}" for e in status.errors) or None
-        row = await asyncio.to_thread(self.outbox.delivery, status.message_id, status.status, error)
+        row = await asyncio.to_thread(self.services.outbox.delivery, status.message_id, status.status, error)
         if status.status != "failed":
             return
         if row is None:

@@ -1,0 +1,291 @@
+"""The team panel, served by the Rasa server at /webhooks/panel/ (a channel blueprint).
+
+Agents log in (passwords from business.yml, hashed), see their teams' queue and their own
+cases (admins see everything), read the summary and the whole thread from the tracker
+store, and take, reply, note, transfer and hand back — the same desk operations agents
+use from WhatsApp. Pages poll small JSON endpoints every few seconds for new messages:
+the database is the source of truth, so this works whichever replica served the page.
+Every route checks the session; every POST checks a CSRF token bound to it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import jinja2
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from channels.services import services
+from posta import reports, texts, thread
+from posta.accounts import SESSION_LIFETIME, Accounts, verify_password
+from posta.config import Agent
+from posta.desk import DeskError
+from posta.store import Case
+
+logger = logging.getLogger(__name__)
+
+ROOT = "/webhooks/panel"
+COOKIE = "posta_session"
+LOGIN_COOKIE = "posta_login_csrf"
+TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+                               autoescape=True)
+BADGES = {"unsure": "unsure", "requested": "requested", "sensitive": "sensitive", "agent_takeover": "takeover"}
+
+
+class PanelInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "panel"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "PanelInput":
+        return cls()
+
+    def __init__(self) -> None:
+        self._accounts: Optional[Accounts] = None
+
+    @property
+    def accounts(self) -> Accounts:
+        if self._accounts is None:
+            self._accounts = Accounts()
+        return self._accounts
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        panel = Blueprint("team_panel", __name__)
+        signed_in = functools.partial(_signed_in, self)
+
+        @panel.route("/", methods=["GET"])
+        async def home(request: Request) -> HTTPResponse:
+            return response.redirect(f"{ROOT}/queue" if self._agent(request) else f"{ROOT}/login")
+
+        @panel.route("/login", methods=["GET"])
+        async def login_form(request: Request) -> HTTPResponse:
+            return self._login_page(request)
+
+        @panel.route("/login", methods=["POST"])
+        async def login(request: Request) -> HTTPResponse:
+            form = request.form
+            token = request.cookies.get(LOGIN_COOKIE)
+            if not token or form.get("csrf") != token:
+                return response.text("Forbidden (CSRF)", status=403)
+            agent = services(request.app).config.agent_by_name(form.get("name") or "")
+            if agent is None or not verify_password(form.get("password") or "", agent.password_hash):
+                logger.info("panel: failed login for %r", (form.get("name") or "")[:40])
+                return self._login_page(request, error=True, status=401)
+            result = response.redirect(f"{ROOT}/queue", status=303)
+            _set_cookie(result, COOKIE, self.accounts.open_session(agent.name), SESSION_LIFETIME)
+            _set_cookie(result, LOGIN_COOKIE, "", timedelta(0))
+            return result
+
+        @panel.route("/logout", methods=["POST"])
+        @signed_in
+        async def logout(request: Request, agent: Agent) -> HTTPResponse:
+            self.accounts.close_session(request.cookies.get(COOKIE))
+            result = response.redirect(f"{ROOT}/login", status=303)
+            _set_cookie(result, COOKIE, "", timedelta(0))
+            return result
+
+        @panel.route("/queue", methods=["GET"])
+        @signed_in
+        async def queue(request: Request, agent: Agent) -> HTTPResponse:
+            return self._page(request, agent, "queue.html", cases=self._visible_cases(request, agent))
+
+        @panel.route("/api/queue", methods=["GET"])
+        @signed_in
+        async def queue_json(request: Request, agent: Agent) -> HTTPResponse:
+            return response.json({"cases": self._visible_cases(request, agent)})
+
+        @panel.route("/cases/<case_id:int>", methods=["GET"])
+        @signed_in
+        async def case_page(request: Request, agent: Agent, case_id: int) -> HTTPResponse:
+            case = self._case(request, agent, case_id)
+            if case is None:
+                return response.text("Not found", status=404)
+            data = await self._case_data(request, agent, case)
+            return self._page(request, agent, "case.html", data=data,
+                              targets=services(request.app).desk.transfer_targets())
+
+        @panel.route("/api/cases/<case_id:int>", methods=["GET"])
+        @signed_in
+        async def case_json(request: Request, agent: Agent, case_id: int) -> HTTPResponse:
+            case = self._case(request, agent, case_id)
+            if case is None:
+                return response.json({"error": "not found"}, status=404)
+            return response.json(await self._case_data(request, agent, case))
+
+        @panel.route("/cases/<case_id:int>/<action:str>", methods=["POST"])
+        @signed_in
+        async def act(request: Request, agent: Agent, case_id: int, action: str) -> HTTPResponse:
+            if not self.accounts.csrf_ok(request.cookies.get(COOKIE),
+                                         request.headers.get("X-CSRF-Token") or request.form.get("csrf")):
+                return response.json({"error": "CSRF token missing or wrong"}, status=403)
+            case = self._case(request, agent, case_id)
+            if case is None:
+                return response.json({"error": "not found"}, status=404)
+            try:
+                message = await self._act(request, agent, case, action)
+            except DeskError as refused:
+                return response.json({"error": refused.message(agent.language)}, status=409)
+            return response.json({"ok": True, "message": message,
+                                  "case": _case_json(services(request.app).store.get(case_id), agent.language)})
+
+        @panel.route("/reports", methods=["GET"])
+        @signed_in
+        async def reports_page(request: Request, agent: Agent) -> HTTPResponse:
+            first, last = self._period(request)
+            report = self._report(request)
+            return self._page(request, agent, "reports.html", report=report.as_dict(), first=first, last=last,
+                              charts=_charts(report, agent.language))
+
+        @panel.route("/api/reports", methods=["GET"])
+        @signed_in
+        async def reports_json(request: Request, agent: Agent) -> HTTPResponse:
+            return response.json(self._report(request).as_dict())
+
+        return panel
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _agent(self, request: Request) -> Optional[Agent]:
+        name = self.accounts.agent_for(request.cookies.get(COOKIE))
+        return services(request.app).config.agent_by_name(name) if name else None
+
+    def _login_page(self, request: Request, error: bool = False, status: int = 200) -> HTTPResponse:
+        import secrets
+
+        token = secrets.token_urlsafe(24)
+        page = response.html(TEMPLATES.get_template("login.html").render(root=ROOT, csrf=token, error=error),
+                             status=status)
+        _set_cookie(page, LOGIN_COOKIE, token, timedelta(minutes=30))
+        return page
+
+    def _page(self, request: Request, agent: Agent, template: str, **values: Any) -> HTTPResponse:
+        csrf = self.accounts.csrf_token(request.cookies.get(COOKIE))
+        html = TEMPLATES.get_template(template).render(root=ROOT, agent=agent, csrf=csrf, en=agent.language == "en",
+                                                       **values)
+        return response.html(html)
+
+    def _visible_cases(self, request: Request, agent: Agent):
+        desk = services(request.app).desk
+        visible = [c for c in services(request.app).store.open_cases() if desk.may_see(agent, c)]
+        return [_case_json(c, agent.language) for c in visible]
+
+    def _case(self, request: Request, agent: Agent, case_id: int) -> Optional[Case]:
+        case = services(request.app).store.get(case_id)
+        if case is None or not (services(request.app).desk.may_see(agent, case) or case.agent == agent.name):
+            return None
+        return case
+
+    async def _case_data(self, request: Request, agent: Agent, case: Case) -> Dict[str, Any]:
+        tracker_store = request.app.ctx.agent.tracker_store
+        tracker = await tracker_store.retrieve_full_tracker(case.conversation_id)
+        events = [e.as_dict() for e in tracker.events] if tracker else []
+        history = services(request.app).store.history(case.id)
+        tz = services(request.app).config.timezone
+        return {
+            "case": _case_json(case, agent.language),
+            "summary": case.summary.render(agent.language, case.id, tz),
+            "thread": [line.as_dict() for line in thread.lines(events, agent.language)],
+            "notes": [{"by": e.actor, "text": e.detail, "at": e.at.isoformat()} for e in history if e.kind == "note"],
+            "history": [{"kind": e.kind, "by": e.actor, "detail": e.detail, "at": e.at.isoformat()}
+                        for e in history if e.kind != "note"],
+            "mine": case.agent == agent.name,
+        }
+
+    async def _act(self, request: Request, agent: Agent, case: Case, action: str) -> str:
+        desk = services(request.app).desk
+        form = request.json if request.content_type.startswith("application/json") else request.form
+        text = (form.get("text") or "").strip() if form else ""
+        lang = agent.language
+        if action == "take":
+            taken = await desk.take(agent, case.id)
+            return texts.desk("taken", lang, case=taken.id, customer=taken.customer_name or taken.conversation_id)
+        owned = desk.own_case(agent, case.id)
+        if action == "reply":
+            await desk.reply(agent, owned, text)
+            return ""
+        if action == "note":
+            desk.note(agent, owned, text)
+            return texts.desk("noted", lang, case=owned.id)
+        if action == "transfer":
+            moved, who = await desk.transfer(agent, owned, text)
+            return texts.desk("transferred", lang, case=moved.id, target=who)
+        if action == "handback":
+            await desk.hand_back(agent, owned)
+            return texts.desk("handed_back", lang, case=owned.id)
+        raise DeskError("no_case", case=action)
+
+    def _period(self, request: Request):
+        """The days asked for (from, to, both included); the last seven by default."""
+        today = datetime.now(services(request.app).config.timezone).date()
+        return (_date(request.args.get("from"), today - timedelta(days=6)), _date(request.args.get("to"), today))
+
+    def _report(self, request: Request) -> reports.Report:
+        config = services(request.app).config
+        first, last = self._period(request)
+        start = datetime.combine(first, datetime.min.time(), tzinfo=config.timezone)
+        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=config.timezone)
+        return reports.build(services(request.app).store, config, start, end)
+
+
+def _signed_in(channel: PanelInput, handler):
+    """Refuses requests without a live session: 401 JSON for the API, the login page otherwise."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request, *args, **kwargs):
+        agent = channel._agent(request)
+        if agent is None:
+            if "/api/" in request.path or request.method != "GET":
+                return response.json({"error": "sign in first"}, status=401)
+            return response.redirect(f"{ROOT}/login")
+        return await handler(request, agent, *args, **kwargs)
+
+    return wrapper
+
+
+def _set_cookie(resp: HTTPResponse, name: str, value: str, lifetime: timedelta) -> None:
+    resp.cookies[name] = value
+    cookie = resp.cookies[name]
+    cookie["path"] = ROOT
+    cookie["httponly"] = True
+    cookie["samesite"] = "Strict"
+    cookie["max-age"] = int(lifetime.total_seconds())
+
+
+def _case_json(case: Case, lang: str) -> Dict[str, Any]:
+    waiting = (datetime.now(case.created_at.tzinfo) - case.created_at).total_seconds() / 60
+    return {
+        "id": case.id, "customer": case.customer_name or case.conversation_id, "conversation": case.conversation_id,
+        "status": case.status, "reason": case.reason, "badge": "after hours" if case.after_hours else BADGES[case.reason],
+        "reason_label": texts.label("reason_" + case.reason, lang), "topic": texts.topic_name(case.topic, lang),
+        "team": case.team, "agent": case.agent, "urgent": case.urgent, "after_hours": case.after_hours,
+        "channel": case.channel, "waiting_minutes": int(waiting), "created_at": case.created_at.isoformat(),
+    }
+
+
+def _date(value: Optional[str], default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _charts(report: reports.Report, lang: str) -> Dict[str, Any]:
+    """Bars for the page's inline SVG (no chart library, no CDN)."""
+    reasons = [(texts.label("reason_" + r, lang), n) for r, n in sorted(report.reasons.items())]
+    teams = [(team, group.handoffs) for team, group in report.by_team.items()]
+    agents = [(name, group.first_reply.median or 0) for name, group in report.by_agent.items()]
+    return {"reasons": _bars(reasons), "teams": _bars(teams), "agents": _bars(agents, unit=" min")}
+
+
+def _bars(items, unit: str = ""):
+    top = max([value for _, value in items] or [0]) or 1
+    return [{"label": label, "value": value, "unit": unit, "width": round(100 * value / top, 1)}
+            for label, value in items]

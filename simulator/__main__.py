@@ -1,0 +1,3 @@
+from simulator.app import main
+
+main()

@@ -1,0 +1,130 @@
+"""The local WhatsApp simulator: two phones and the business number, with no Meta account.
+
+It is the Graph API the channel sends to (`FakeGraphAPI`), and the phones that write to
+the business: what you type is posted to Posta's real WhatsApp webhook, signed with the
+app secret, shaped like Meta's payloads. So what the phones show is what WhatsApp would
+deliver: text, reply buttons, lists, templates, the agent's case notifications.
+
+    python -m simulator --webhook http://localhost:5005/webhooks/whatsapp/webhook --secret S
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+from aiohttp import web
+
+from posta import config as posta_config
+from posta.whatsapp.inbound import sign
+from simulator.graph_api import FakeGraphAPI, RunningServer
+
+logger = logging.getLogger(__name__)
+PAGE = Path(__file__).with_name("page.html")
+BUSINESS_NUMBER = "5491150000000"
+
+
+@dataclass
+class Simulator:
+    webhook_url: str
+    app_secret: str
+    graph: FakeGraphAPI = field(default_factory=FakeGraphAPI)
+    customer: Dict[str, str] = field(default_factory=lambda: {"phone": "5491155550123", "name": "Lucía"})
+    panel_url: Optional[str] = None
+    sent: List[Dict[str, Any]] = field(default_factory=list)  # what the phones wrote
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def phones(self) -> List[Dict[str, str]]:
+        agents = [{"phone": a.phone, "name": a.name, "role": "agent"} for a in posta_config.current().agents]
+        return [{**self.customer, "role": "customer"}] + agents
+
+    def timeline(self) -> List[Dict[str, Any]]:
+        """Every message to or from a phone, in time order."""
+        delivered = [{"at": r.at, "phone": r.body.get("to"), "direction": "in", "body": r.body, "id": r.wamid}
+                     for r in self.graph.attempts() if r.accepted]
+        return sorted(delivered + self.sent, key=lambda m: m["at"])
+
+    async def write(self, phone: str, name: str, message: Dict[str, Any]) -> int:
+        """Posts what a phone wrote to the business number, as Meta would; returns the status."""
+        message = {"from": phone, "id": f"wamid.SIM{int(time.time() * 1000)}{next(self._ids)}",
+                   "timestamp": str(int(time.time())), **message}
+        body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "SIM", "changes": [{
+            "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": BUSINESS_NUMBER, "phone_number_id": self.graph.phone_number_id},
+                "contacts": [{"profile": {"name": name}, "wa_id": phone}],
+                "messages": [message]}}]}]}).encode()
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, self.app_secret)}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(self.webhook_url, data=body, headers=headers) as response:
+                status = response.status
+        self.sent.append({"at": time.time(), "phone": phone, "direction": "out", "body": message, "id": message["id"]})
+        return status
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = self.graph.app()
+        app.router.add_get("/", self._page)
+        app.router.add_get("/api/state", self._state)
+        app.router.add_post("/api/send", self._send)
+        return app
+
+    async def _page(self, _: web.Request) -> web.Response:
+        return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
+
+    async def _state(self, _: web.Request) -> web.Response:
+        return web.json_response({"phones": self.phones(), "messages": self.timeline(), "panel": self.panel_url})
+
+    async def _send(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        phone = str(data.get("phone", ""))
+        known = {p["phone"]: p for p in self.phones()}
+        if phone not in known:
+            return web.json_response({"error": "unknown phone"}, status=400)
+        status = await self.write(phone, data.get("name") or known[phone]["name"], _message(data))
+        return web.json_response({"webhook_status": status}, status=200 if status == 200 else 502)
+
+    def start_in_thread(self, port: int = 0) -> RunningServer:
+        return RunningServer(self.app(), "127.0.0.1", port)
+
+
+def _message(data: Dict[str, Any]) -> Dict[str, Any]:
+    """A Cloud API message object for what the page sent."""
+    context = {"context": {"from": BUSINESS_NUMBER, "id": data["reply_to"]}} if data.get("reply_to") else {}
+    if data.get("button"):
+        button = data["button"]
+        kind = "list_reply" if button.get("list") else "button_reply"
+        return {"type": "interactive", "interactive": {"type": kind, kind: {"id": button["id"],
+                                                                             "title": button["title"]}}, **context}
+    if data.get("media") == "voice":
+        return {"type": "audio", "audio": {"id": f"SIMVOICE{int(time.time())}", "mime_type": "audio/ogg; codecs=opus",
+                                           "voice": True}}
+    if data.get("media") == "image":
+        return {"type": "image", "image": {"id": f"SIMIMAGE{int(time.time())}", "mime_type": "image/jpeg",
+                                           "caption": data.get("text") or ""}}
+    return {"type": "text", "text": {"body": str(data.get("text", ""))}, **context}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--webhook", required=True, help="Posta's WhatsApp webhook URL")
+    parser.add_argument("--secret", required=True, help="the app secret Posta checks signatures with")
+    parser.add_argument("--port", type=int, default=5006)
+    parser.add_argument("--token", default="local-token", help="the access token Posta sends")
+    parser.add_argument("--panel", default=None, help="the team panel's URL, for a link on the page")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    simulator = Simulator(args.webhook, args.secret, FakeGraphAPI(access_token=args.token), panel_url=args.panel)
+    web.run_app(simulator.app(), host="127.0.0.1", port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()
