@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install train run shell test validate test-stories test-python nlu-report clean
+.PHONY: install browser train run shell test validate test-stories test-python nlu-report clean
 
 install: $(VENV)/.installed $(SPACY)/meta.json
 
@@ -26,6 +26,12 @@ $(VENV)/.installed: requirements.txt requirements.lock
 
 $(SPACY)/meta.json: scripts/build_spacy_pipeline.py | $(VENV)/.installed
 	$(PY) scripts/build_spacy_pipeline.py $(SPACY)
+
+# Headless Chromium for the browser tests: Debian's packages (tools that download their
+# own browser cannot work here). The emoji font makes screenshots show emoji.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; }
 
 train: $(MODEL)
 
@@ -44,7 +50,7 @@ validate: install
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --e2e --fail-on-prediction-errors --out results/stories
 
-test-python: $(MODEL)
+test-python: $(MODEL) browser
 	$(PY) -m pytest -q tests
 
 test: validate test-stories test-python
