@@ -21,7 +21,7 @@ from typing import Dict, List, Optional
 import requests
 
 from posta.whatsapp.inbound import sign
-from simulator.graph_api import FakeGraphAPI
+from simulator.app import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SECRET = "test-app-secret"
@@ -74,16 +74,20 @@ class Process:
 
 
 class Stack:
-    """The action server and the Rasa server (REST and WhatsApp channels, HTTP API on), with
-    a local fake of Meta's Graph API in a thread of the test process."""
+    """The action server and the Rasa server (REST, WhatsApp and panel channels, HTTP API
+    on), with the WhatsApp simulator (and its Graph API fake) in a thread of the test
+    process."""
 
     def __init__(self, database_url: str, work: Path, now: str, extra_env: Optional[Dict[str, str]] = None) -> None:
         self.work = work
         self.now = now
-        self.graph = FakeGraphAPI()
-        self.graph_server = self.graph.start_in_thread()
         self.rasa_port, self.actions_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
+        self.panel_url = f"{self.url}/webhooks/panel"
+        # The simulator is the Graph API fake (self.graph) and the two-phone page.
+        self.simulator = Simulator(f"{self.url}/webhooks/whatsapp/webhook", APP_SECRET, panel_url=self.panel_url)
+        self.graph = self.simulator.graph
+        self.graph_server = self.simulator.start_in_thread()
         endpoints = work / "endpoints.yml"
         endpoints.write_text(
             f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from tests.integration.conftest import AFTER_HOURS
+from tests.conftest import AFTER_HOURS
 from tests.stack import texts
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from posta.whatsapp.contacts import inbox
 from posta.whatsapp.outbox import Outbox
-from tests.integration.conftest import AFTER_HOURS
+from tests.conftest import AFTER_HOURS
 from tests.phones import Phone, shown, webhook
 from tests.stack import VERIFY_TOKEN
 

@@ -1,0 +1,160 @@
+"""The team panel and the WhatsApp simulator in headless Chromium, against the real servers."""
+
+import time
+
+import requests
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.phones import Phone
+
+WAIT = 25
+
+
+def until(driver, condition, timeout=WAIT):
+    """Pages re-render as they poll, so an element may go stale between two looks: look again."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.25,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(d))
+
+
+def log_in(driver, stack, name, password):
+    driver.get(f"{stack.panel_url}/login")
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login").click()
+    until(driver, lambda d: d.current_url.endswith("/queue"))
+
+
+def phone_texts(driver, role):
+    return driver.execute_script(
+        f"return [...document.querySelectorAll('#phone-{role} .msg')].map(e => e.innerText)")
+
+
+def test_unauthenticated_requests_are_refused(stack):
+    assert requests.get(f"{stack.panel_url}/api/queue").status_code == 401
+    assert requests.get(f"{stack.panel_url}/api/cases/1").status_code == 401
+    assert requests.post(f"{stack.panel_url}/cases/1/take").status_code == 401
+    assert requests.get(f"{stack.panel_url}/api/reports").status_code == 401
+    page = requests.get(f"{stack.panel_url}/queue", allow_redirects=False)
+    assert page.status_code == 302 and page.headers["Location"].endswith("/login")
+    forged = requests.Session()
+    forged.cookies.set("posta_session", "made-up.0000", path="/webhooks/panel")
+    assert forged.get(f"{stack.panel_url}/api/queue").status_code == 401
+
+
+def test_login_needs_the_right_password_and_a_login_token(stack, chrome):
+    chrome.get(f"{stack.panel_url}/login")
+    chrome.find_element(By.ID, "name").send_keys("Ana")
+    chrome.find_element(By.ID, "password").send_keys("wrong")
+    chrome.find_element(By.ID, "login").click()
+    until(chrome, lambda d: d.find_elements(By.ID, "login-error"))
+    without_token = requests.post(f"{stack.panel_url}/login", data={"name": "Ana", "password": "ana-demo"})
+    assert without_token.status_code == 403
+
+
+def test_a_handoff_from_the_simulator_to_the_panel_and_back(stack, cases, chrome, second_chrome, screenshots):
+    # The customer writes from the simulator's phone.
+    chrome.get(stack.graph_server.url)
+    customer_box = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, "#phone-customer .compose input"))
+    number = f"54911{int(time.time()) % 100_000_000:08d}"
+    stack.simulator.customer = {"phone": number, "name": "Lucía"}
+    chrome.refresh()
+    # Ana has written to the business number today (so her 24-hour window is open).
+    agent_box = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, "#phone-agent .compose input"))
+    agent_box.send_keys("ayuda", Keys.ENTER)
+    until(chrome, lambda d: any("Comandos" in t for t in phone_texts(d, "agent")))
+    customer_box = chrome.find_element(By.CSS_SELECTOR, "#phone-customer .compose input")
+    customer_box.send_keys("hola, quiero hablar con una persona", Keys.ENTER)
+    until(chrome, lambda d: any("Te paso con una persona" in t for t in phone_texts(d, "customer")))
+    case = cases.open_case_for(number)
+    assert case is not None and case.agent == "Ana"
+    until(chrome, lambda d: any(f"Tomar #{case.id}" in t for t in phone_texts(d, "agent")))
+    chrome.save_screenshot(str(screenshots / "simulator-handoff.png"))
+    simulator = chrome.current_window_handle
+
+    # Ana, in the panel, sees it in her queue, opens it, takes it and answers.
+    chrome.switch_to.new_window("tab")
+    log_in(chrome, stack, "Ana", "ana-demo")
+    row = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, f'tr[data-case="{case.id}"]'))
+    assert "Lucía" in row.text and "requested" in row.text
+    chrome.save_screenshot(str(screenshots / "panel-queue.png"))
+    row.find_element(By.CSS_SELECTOR, "a.case").click()
+    until(chrome, lambda d: "Caso #" in d.find_element(By.ID, "summary").text)
+    chrome.find_element(By.ID, "take").click()
+    until(chrome, lambda d: "active" in d.find_element(By.ID, "status").text)
+    reply = until(chrome, lambda d: d.find_element(By.ID, "reply") if d.find_element(By.ID, "reply").is_displayed()
+                  else None)
+    reply.send_keys("Hola Lucía, soy Ana. ¿Qué necesitás?", Keys.ENTER)
+
+    # The reply shows on the customer's phone, from the business number.
+    chrome.switch_to.window(simulator)
+    until(chrome, lambda d: any("soy Ana. ¿Qué necesitás?" in t for t in phone_texts(d, "customer")))
+    box = chrome.find_element(By.CSS_SELECTOR, "#phone-customer .compose input")
+    box.send_keys("quiero unos multifocales", Keys.ENTER)
+    until(chrome, lambda d: any("quiero unos multifocales" in t for t in phone_texts(d, "customer")))
+    chrome.save_screenshot(str(screenshots / "simulator.png"))
+
+    # The customer's answer appears in the panel without reloading; then Ana hands back.
+    chrome.switch_to.window(chrome.window_handles[1])
+    until(chrome, lambda d: "quiero unos multifocales" in d.find_element(By.ID, "thread").text)
+    assert requests.get(f"{stack.url}/conversations/{number}/tracker").json()["paused"]
+    chrome.save_screenshot(str(screenshots / "panel-case.png"))
+    chrome.find_element(By.ID, "handback").click()
+    until(chrome, lambda d: "closed" in d.find_element(By.ID, "status").text)
+
+    chrome.switch_to.window(simulator)
+    until(chrome, lambda d: any("¿Hay algo más en lo que te pueda ayudar?" in t for t in phone_texts(d, "customer")))
+    assert cases.get(case.id).status == "closed"
+
+    # The panel fits a phone's screen.
+    phone_browser = second_chrome
+    phone_browser.set_window_size(390, 844)
+    log_in(phone_browser, stack, "Ana", "ana-demo")
+    phone_browser.get(f"{stack.panel_url}/cases/{case.id}")
+    until(phone_browser, lambda d: "Caso #" in d.find_element(By.ID, "summary").text)
+    assert phone_browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    phone_browser.save_screenshot(str(screenshots / "panel-phone.png"))
+    phone_browser.delete_all_cookies()
+    phone_browser.set_window_size(1280, 900)
+
+    # Bruno cannot see or act on Ana's case.
+    log_in(second_chrome, stack, "Bruno", "bruno-demo")
+    assert f'data-case="{case.id}"' not in second_chrome.page_source
+    second_chrome.get(f"{stack.panel_url}/cases/{case.id}")
+    assert "Not found" in second_chrome.page_source
+
+
+def test_a_second_agent_cannot_act_on_anothers_open_case(stack, cases):
+    customer = Phone(stack, name="Otro")
+    customer.text("necesito hablar con un asesor")
+    customer.wait()
+    case = cases.open_case_for(customer.number)
+    bruno = requests.Session()
+    login = bruno.get(f"{stack.panel_url}/login")
+    token = bruno.cookies.get("posta_login_csrf")
+    bruno.post(f"{stack.panel_url}/login", data={"name": "Bruno", "password": "bruno-demo", "csrf": token})
+    assert bruno.get(f"{stack.panel_url}/api/queue").status_code == 200
+    assert bruno.get(f"{stack.panel_url}/api/cases/{case.id}").status_code == 404
+    assert bruno.post(f"{stack.panel_url}/cases/{case.id}/reply", json={"text": "hola"},
+                      headers={"X-CSRF-Token": "x"}).status_code == 403  # no valid CSRF token
+    # Even with a valid token, Ana's case is out of Bruno's reach.
+    page = bruno.get(f"{stack.panel_url}/queue").text
+    csrf = page.split('const CSRF = "')[1].split('"')[0]
+    assert bruno.post(f"{stack.panel_url}/cases/{case.id}/reply", json={"text": "hola"},
+                      headers={"X-CSRF-Token": csrf}).status_code == 404
+    assert login.status_code == 200
+
+
+def test_reports_page_draws_without_a_network(stack, chrome, screenshots):
+    log_in(chrome, stack, "Carla", "carla-demo")
+    chrome.get(f"{stack.panel_url}/reports")
+    until(chrome, lambda d: d.find_element(By.ID, "chart-reasons"))
+    handoffs = chrome.find_element(By.ID, "handoffs").text
+    assert handoffs.split()[0].isdigit()
+    chrome.save_screenshot(str(screenshots / "panel-reports.png"))
+    chrome.find_element(By.ID, "logout").click()
+    until(chrome, lambda d: d.current_url.endswith("/login"))
+    chrome.get(f"{stack.panel_url}/reports")
+    until(chrome, lambda d: d.current_url.endswith("/login"))
