@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from rasa_sdk import Tracker
 
-from posta import config
+from posta import config, thread
 from posta.store import CaseStore
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.outbox import Outbox
@@ -37,3 +37,12 @@ def language(tracker: Tracker) -> str:
 
 def latest_entity(tracker: Tracker, entity: str):
     return next(tracker.get_latest_entity_values(entity), None)
+
+
+def conversation(tracker: Tracker):
+    """The conversation's events: the tracker's, after the stored history when the tracker
+    store rolled the session over to keep a long chat fast."""
+    events = list(tracker.events)
+    if not thread.rolled_over(events):
+        return events
+    return thread.with_history(thread.load_events(case_store().engine, tracker.sender_id), events)

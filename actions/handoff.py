@@ -4,7 +4,7 @@ and a session start that keeps a conversation paused while a person owns it."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import (ActionExecuted, ActiveLoop, ConversationPaused, ConversationResumed,
@@ -12,7 +12,7 @@ from rasa_sdk.events import (ActionExecuted, ActiveLoop, ConversationPaused, Con
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import business, case_store, contacts, language, latest_entity, outbox
+from actions.common import business, case_store, contacts, conversation, language, latest_entity, outbox
 from posta import desk, handoff, summary as summaries, texts
 from posta.hours import business_now
 from posta.names import clean_name
@@ -41,7 +41,7 @@ class ActionHandoff(Action):
         open_now = config.schedule.is_open(now)
         decision = self._decision(tracker)
         summary = summaries.build(
-            tracker.events, conversation_id=tracker.sender_id, reason=decision.reason,
+            conversation(tracker), conversation_id=tracker.sender_id, reason=decision.reason,
             topic=decision.topic, language=lang, customer_name=tracker.get_slot("customer_name"),
             after_hours=not open_now)
         decided = [SlotSet("handoff_reason", decision.reason), SlotSet("handoff_topic", decision.topic)]
@@ -73,7 +73,7 @@ class ActionHandoff(Action):
         return handoff.decide(
             intent, latest.get("text") or "",
             accepted_offer=intent == "affirm" and _last_bot_action(tracker).startswith("utter_offer_"),
-            earlier_topic=summaries.latest_topic(tracker.events))
+            earlier_topic=summaries.latest_topic(conversation(tracker)))
 
     @staticmethod
     def _tell_customer(dispatcher: CollectingDispatcher, result: handoff.Handoff,

@@ -49,12 +49,18 @@ def connect(url: Optional[str] = None) -> Engine:
     """One engine (and pool) per URL and process, with every Posta table created."""
     url = url or database_url()
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # A pool: SQLAlchemy 1.4 would otherwise open (and set up) a new connection for
+        # every statement on a file database.
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                                  poolclass=sa.pool.QueuePool, pool_size=5, max_overflow=10)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _):
             cursor = connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")  # readers don't block the writer
+            # In WAL mode, NORMAL survives a killed process; only a power cut can lose
+            # the last commits. The production profile uses PostgreSQL.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
     else:
@@ -62,6 +68,16 @@ def connect(url: Optional[str] = None) -> Engine:
     _import_tables()
     metadata.create_all(engine)
     return engine
+
+
+def insert(engine: Engine, table: sa.Table):
+    """INSERT with ON CONFLICT support (`.on_conflict_do_nothing()`, `.on_conflict_do_update()`)
+    on SQLite and PostgreSQL, so concurrent writers need no check-then-insert races."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
 
 
 def _import_tables() -> None:

@@ -19,6 +19,9 @@ from posta.topics import INTENT_TOPICS, URGENT_TOPICS
 
 EXTERNAL_PREFIX = "EXTERNAL: "
 HANDBACK_ACTION = "action_handback"
+# Marks a session the tracker store started only to keep long conversations fast
+# (channels.tracker_store); it is not a new conversation.
+ROLLOVER = "posta_rollover"
 
 
 @dataclass
@@ -128,9 +131,9 @@ def current_window(events: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Events after the latest session start or handback."""
     start = 0
     for index, event in enumerate(events):
-        if event.get("event") == "session_started" or (
-            event.get("event") == "action" and event.get("name") == HANDBACK_ACTION
-        ):
+        kind = event.get("event")
+        new_session = kind == "session_started" and not (event.get("metadata") or {}).get(ROLLOVER)
+        if new_session or (kind == "action" and event.get("name") == HANDBACK_ACTION):
             start = index + 1
     return list(events[start:])
 

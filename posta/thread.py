@@ -1,13 +1,44 @@
-"""A conversation as people read it: who said what, when, from Rasa's events."""
+"""A conversation as people read it: who said what, when, from Rasa's events.
+
+`load_events` reads the whole conversation, every session, straight from Rasa's `events`
+table (it is our database): summaries, takeovers and the panel need all of it, not only
+the tail Rasa keeps in a tracker.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
 from posta import texts
-from posta.summary import EXTERNAL_PREFIX
+from posta.summary import EXTERNAL_PREFIX, ROLLOVER
+
+
+def load_events(engine: Engine, conversation_id: str) -> List[Dict[str, Any]]:
+    """Every event of a conversation, oldest first (empty before Rasa's first write)."""
+    query = sa.text("SELECT data FROM events WHERE sender_id = :sender ORDER BY id")
+    try:
+        with engine.connect() as conn:
+            return [json.loads(data) for (data,) in conn.execute(query, {"sender": conversation_id})]
+    except sa.exc.OperationalError:  # Rasa has not created its table yet
+        return []
+
+
+def rolled_over(events: Iterable[Dict[str, Any]]) -> bool:
+    """Whether these tracker events start after a rollover (so older ones are only stored)."""
+    return any(e.get("event") == "session_started" and (e.get("metadata") or {}).get(ROLLOVER) for e in events)
+
+
+def with_history(stored: List[Dict[str, Any]], current: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """A tracker's events (`current`, possibly not saved yet) after the stored events that
+    came before them."""
+    first = next((e["timestamp"] for e in current if e.get("timestamp") is not None), None)
+    return [e for e in stored if first is None or (e.get("timestamp") or 0) < first] + list(current)
 
 
 @dataclass(frozen=True)

@@ -175,3 +175,18 @@ def test_after_hours_captures_name_and_request_and_says_when_the_team_is_back(st
         sender = stack.new_sender()
         hours = texts(stack.say(sender, "what time do you open tomorrow?"))
         assert "We're closed now; we open again tomorrow at 10:00" in hours
+
+
+def test_a_long_conversation_rolls_over_but_keeps_its_state_and_its_history(stack, cases, sender):
+    from posta import thread
+
+    questions = ["where is the store?", "do you take credit cards?", "how much is shipping?"]
+    for n in range(45):
+        assert stack.say(sender, questions[n % 3]), n
+    stored = thread.load_events(cases.engine, sender)
+    assert any(e["event"] == "session_started" and (e.get("metadata") or {}).get("posta_rollover")
+               for e in stored), "the tracker store did not roll the session over"
+    assert slots(stack.tracker(sender))["language"] == "en"
+    assert "I'm passing you to a person" in texts(stack.say(sender, "ok, can I talk to a human?"))
+    case = assert_handed_off(stack, cases, sender, "requested", "shipping")
+    assert len(case.summary.messages) == 46  # including every message from before the rollover

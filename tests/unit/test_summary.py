@@ -85,3 +85,25 @@ def test_media_messages_show_type_id_and_caption():
 def test_round_trip_through_dict():
     built = summary.build(conversation(), conversation_id="c", reason="unsure", topic="order", language="es")
     assert summary.CaseSummary.from_dict(built.as_dict()) == built
+
+
+def test_a_rollover_is_not_a_new_conversation():
+    events = conversation() + [
+        {"event": "session_started", "timestamp": T0 + 30, "metadata": {"posta_rollover": True}},
+        user("quiero hablar con alguien", "request_human", T0 + 40),
+    ]
+    built = summary.build(events, conversation_id="c", reason="requested", topic="order", language="es")
+    assert len(built.messages) == 4  # the messages before the rollover still count
+
+
+def test_the_whole_conversation_joins_stored_history_and_the_tracker():
+    from posta import thread
+
+    stored = conversation()
+    current = [{"event": "session_started", "timestamp": T0 + 30, "metadata": {"posta_rollover": True}},
+               user("y ahora?", "greet", T0 + 40)]
+    assert not thread.rolled_over(stored) and thread.rolled_over(current)
+    joined = thread.with_history(stored + current[:1], current)  # the stored copy of the rollover is not repeated
+    assert [e.get("text") for e in joined if e["event"] == "user"][-2:] == [
+        "y el pedido 4512 que hice el martes? me cobraron $45.000", "y ahora?"]
+    assert sum(1 for e in joined if e["event"] == "session_started") == 2
