@@ -1,17 +1,15 @@
 """What the WhatsApp channel and the team panel share inside one Rasa server process: the
-case store, one outbox (so a panel reply wakes the sender at once) and one desk."""
+case store, the outbox and one desk."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
-
 from posta import config as posta_config
 from posta.config import BusinessConfig
 from posta.desk import Desk
 from posta.store import CaseStore
 from posta.whatsapp.contacts import Contacts, Inbox
-from posta.whatsapp.outbox import Outbox, Sender
+from posta.whatsapp.outbox import Outbox
 
 
 @dataclass
@@ -22,7 +20,6 @@ class Services:
     contacts: Contacts
     inbox: Inbox
     desk: Desk
-    sender: Optional[Sender] = None
 
 
 def services(app) -> Services:

@@ -11,21 +11,18 @@ and answers 200 at once; the work happens after, in order per phone:
 - statuses update the outbox; a failed one is surfaced on the case;
 - echoes (the business typing in the WhatsApp Business app) pause the bot for that customer.
 
-Everything sent goes through the outbox (`posta.whatsapp.outbox`), sent by one `Sender`
-per process. `RasaConversations` gives the desk what only Rasa can do: pause, hand back,
+Everything sent goes through the outbox (`posta.whatsapp.outbox`), which the outbox
+worker (`python -m posta.whatsapp.worker`, its own process) sends. `RasaConversations` gives the desk what only Rasa can do: pause, hand back,
 log an agent's words in the customer's thread, render a domain response.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
-import os
 import weakref
-from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -38,43 +35,13 @@ from channels.services import Services, services
 from posta import config as posta_config, language
 from posta.desk import Desk
 from posta.whatsapp import inbound, outbound
-from posta.whatsapp.graph import GraphClient, GraphSettings
 from posta.whatsapp.inbound import Echo, Inbound, Status
-from posta.whatsapp.outbox import Outbox, Sender, mask_phone
+from posta.whatsapp.outbox import Outbox, mask_phone
+from posta.whatsapp.settings import WhatsAppSettings
 
 logger = logging.getLogger(__name__)
 
-ENV = {
-    "access_token": "WHATSAPP_ACCESS_TOKEN",
-    "phone_number_id": "WHATSAPP_PHONE_NUMBER_ID",
-    "app_secret": "WHATSAPP_APP_SECRET",
-    "verify_token": "WHATSAPP_VERIFY_TOKEN",
-    "api_version": "WHATSAPP_API_VERSION",
-    "base_url": "WHATSAPP_API_BASE_URL",
-}
-DEFAULTS = {"api_version": "v21.0", "base_url": "https://graph.facebook.com"}
-
-
-@dataclass(frozen=True)
-class WhatsAppSettings:
-    access_token: str = ""
-    phone_number_id: str = ""
-    app_secret: str = ""
-    verify_token: str = ""
-    api_version: str = DEFAULTS["api_version"]
-    base_url: str = DEFAULTS["base_url"]
-
-    @classmethod
-    def load(cls, credentials: Optional[Dict[str, Any]]) -> "WhatsAppSettings":
-        """credentials.yml first, then the environment, then the defaults."""
-        credentials = credentials or {}
-        values = {key: str(credentials.get(key) or os.environ.get(env) or DEFAULTS.get(key, ""))
-                  for key, env in ENV.items()}
-        return cls(**values)
-
-    @property
-    def graph(self) -> GraphSettings:
-        return GraphSettings(self.base_url, self.api_version, self.phone_number_id, self.access_token)
+PROCESSING_AT_ONCE = 2
 
 
 class WhatsAppOutput(OutputChannel):
@@ -106,10 +73,6 @@ class RasaConversations:
     @property
     def agent(self):
         return self.app.ctx.agent
-
-    async def events(self, conversation_id: str) -> List[Dict[str, Any]]:
-        tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id, append_action_listen=False)
-        return [event.as_dict() for event in tracker.events]
 
     async def take_over(self, conversation_id: str) -> None:
         await self._append(conversation_id, SlotSet("handoff_reason", "agent_takeover"), ConversationPaused())
@@ -158,6 +121,10 @@ class WhatsAppInput(InputChannel):
         self.config = posta_config.current()
         self.services: Optional[Services] = None  # set when the server starts
         self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
+        # Rasa's NLU and policies run on the event loop; letting every queued message in
+        # at once would make each loop turn as long as all of them, and the webhook's 200
+        # would wait behind them. Throughput is the same: it is one core's work either way.
+        self._processing = asyncio.Semaphore(PROCESSING_AT_ONCE)
         self._tasks: set = set()
         if not settings.app_secret:
             logger.warning("WhatsApp channel: no app secret (WHATSAPP_APP_SECRET); every webhook POST is refused")
@@ -175,20 +142,10 @@ class WhatsAppInput(InputChannel):
         @whatsapp.listener("after_server_start")
         async def start(app, _loop) -> None:
             self.services = services(app)
-            sender = Sender(self.services.outbox, GraphClient(self.settings.graph), self.services.contacts,
-                            on_failure=self.desk.send_failed)
-            self.services.sender = sender
-            self._spawn(sender.run())
-
-        @whatsapp.listener("before_server_stop")
-        async def stop(_app, _loop) -> None:
-            if self.services and self.services.sender:
-                self.services.sender.stop()
-                await self.services.sender.client.close()
 
         @whatsapp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "sending": bool(self.services and self.services.sender)})
+            return response.json({"status": "ok" if self.services else "starting"})
 
         @whatsapp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
@@ -211,7 +168,11 @@ class WhatsAppInput(InputChannel):
                 return response.json({"error": f"malformed body: {error}"}, status=400)
             if self.services is None:
                 return response.json({"error": "starting"}, status=503)  # Meta retries
-            fresh = await asyncio.to_thread(self._record, updates)
+            # Recorded before the 200 (a millisecond, and no await: under load an await here
+            # would queue the answer behind the messages being processed).
+            fresh = self.services.inbox.accept(updates)
+            for repeat in (u for u in updates if u not in fresh):
+                logger.info("WhatsApp message %s delivered again; ignored", getattr(repeat, "id", "?"))
             for update in fresh:
                 self._spawn(self._handle(update, on_new_message))
             return response.json({"status": "ok", "received": len(updates), "new": len(fresh)})
@@ -220,26 +181,13 @@ class WhatsAppInput(InputChannel):
 
     # -- after the 200 -------------------------------------------------------------------
 
-    def _record(self, updates: List[inbound.Update]) -> List[inbound.Update]:
-        """The updates not seen before (statuses are idempotent and always kept)."""
-        fresh = []
-        for update in updates:
-            if isinstance(update, Status):
-                fresh.append(update)
-            elif self.services.inbox.record(update.id, getattr(update, "sender", None) or getattr(update, "customer", ""),
-                                   update.kind, dataclasses.asdict(update)):
-                fresh.append(update)
-            else:
-                logger.info("WhatsApp message %s delivered again; ignored", update.id)
-        return fresh
-
     async def _handle(self, update: inbound.Update, on_new_message) -> None:
         key = update.sender if isinstance(update, Inbound) else (
             update.customer if isinstance(update, Echo) else f"status:{update.message_id}")
         lock = self._locks.get(key)
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
-        async with lock:  # one phone's messages in the order they arrived
+        async with lock, self._processing:  # one phone's messages in order; few at a time
             try:
                 if isinstance(update, Inbound):
                     await self._inbound(update, on_new_message)
@@ -254,7 +202,6 @@ class WhatsAppInput(InputChannel):
                                  getattr(update, "id", None) or getattr(update, "message_id", None))
 
     async def _inbound(self, message: Inbound, on_new_message) -> None:
-        await asyncio.to_thread(self.services.contacts.seen, message.sender, message.name)
         agent = self.config.agent_by_phone(message.sender)
         if agent is not None:
             await self.desk.agent_message(agent, message)

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from posta import reports, routing, summary as summaries, texts
+from posta import reports, routing, summary as summaries, texts, thread
 from posta.config import Agent, BusinessConfig
 from posta.db import metadata, utcnow
 from posta.hours import business_now
@@ -42,8 +42,6 @@ agent_state = sa.Table(
 
 class Conversations(Protocol):
     """What the desk needs from the conversation engine."""
-
-    async def events(self, conversation_id: str) -> List[Dict[str, Any]]: ...
 
     async def take_over(self, conversation_id: str) -> None: ...  # pause the bot, reason agent_takeover
 
@@ -277,7 +275,7 @@ class Desk:
 
     async def _catch_up(self, agent: Agent, case: Case) -> None:
         """What the customer wrote after the summary was made."""
-        later = [e for e in await self.conversations.events(case.conversation_id)
+        later = [e for e in thread.load_events(self.engine, case.conversation_id)
                  if e.get("event") == "user" and (e.get("timestamp") or 0) > case.created_at.timestamp()
                  and not str(e.get("text", "")).startswith("EXTERNAL: ")]
         if later:
@@ -357,21 +355,13 @@ class Desk:
     # -- sending problems, surfaced where a person sees them ------------------------------
 
     async def send_failed(self, row: Outgoing, error: str) -> None:
-        case = self.store.get(row.case_id) if row.case_id else (
-            self.store.latest_case_for(row.conversation_id) if row.conversation_id else None)
-        if case is None:
-            return
-        self.store.record(case.id, "send_failed", None, {"to": row.recipient, "purpose": row.purpose, "error": error})
-        agent = self.config.agent_by_name(case.agent) if case.agent else None
-        if agent and row.recipient != agent.phone and case.is_open:
-            self._tell(agent, texts.desk("send_failed", agent.language, customer=_who(case), case=case.id,
-                                         error=error), case)
+        surface_failure(self.config, self.store, self.outbox, row, error)
 
     # -- helpers --------------------------------------------------------------------------
 
     async def _take_over(self, conversation_id: str, by: str) -> Case:
         """Opens an `agent_takeover` case for a conversation the bot did not escalate."""
-        events = await self.conversations.events(conversation_id)
+        events = thread.load_events(self.engine, conversation_id)
         lang = next((e.get("value") for e in reversed(events) if e.get("event") == "slot"
                      and e.get("name") == "language" and e.get("value")), self.config.default_language)
         summary = summaries.build(events, conversation_id=conversation_id, reason="agent_takeover",
@@ -408,8 +398,7 @@ class Desk:
             self.set_active(agent, None)
 
     def _tell(self, agent: Agent, body: str, case: Optional[Case] = None) -> None:
-        self.outbox.enqueue(outbound.text(agent.phone, body), purpose="info",
-                            conversation_id=case.conversation_id if case else None, case_id=case.id if case else None)
+        tell(self.outbox, agent, body, case)
 
     def _customer_template(self, case: Case) -> Optional[Dict[str, Any]]:
         template = self.config.whatsapp_templates.get("customer_followup")
@@ -417,6 +406,25 @@ class Desk:
             return None
         return outbound.template(case.conversation_id, template["name"], template.get("language", case.language),
                                  [case.customer_name or ""])
+
+
+def tell(outbox: Outbox, agent: Agent, body: str, case: Optional[Case] = None) -> None:
+    """A message for an agent's phone, from the business number."""
+    outbox.enqueue(outbound.text(agent.phone, body), purpose="info",
+                   conversation_id=case.conversation_id if case else None, case_id=case.id if case else None)
+
+
+def surface_failure(config: BusinessConfig, store: CaseStore, outbox: Outbox, row: Outgoing, error: str) -> None:
+    """A message that could not be sent: a note on its case, and a word to the agent on it."""
+    case = store.get(row.case_id) if row.case_id else (
+        store.latest_case_for(row.conversation_id) if row.conversation_id else None)
+    if case is None:
+        return
+    store.record(case.id, "send_failed", None, {"to": row.recipient, "purpose": row.purpose, "error": error})
+    agent = config.agent_by_name(case.agent) if case.agent else None
+    if agent and row.recipient != agent.phone and case.is_open:
+        tell(outbox, agent, texts.desk("send_failed", agent.language, customer=_who(case), case=case.id,
+                                       error=error), case)
 
 
 def _who(case: Case) -> str:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
@@ -46,6 +46,8 @@ class FakeGraphAPI:
     phone_number_id: str = "1122334455667"
     access_token: str = "local-token"
     requests: List[Recorded] = field(default_factory=list)
+    _by_recipient: Dict[str, List[Recorded]] = field(default_factory=dict)  # so lookups stay cheap under load
+    listeners: List[Callable[[Recorded], None]] = field(default_factory=list)  # called for every request
     _plan: Deque[Tuple[str, Any]] = field(default_factory=deque)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -62,12 +64,12 @@ class FakeGraphAPI:
 
     def delivered(self, to: Optional[str] = None) -> List[Dict[str, Any]]:
         """Bodies Meta accepted, in order (optionally to one phone)."""
-        with self._lock:
-            return [r.body for r in self.requests if r.accepted and (to is None or r.body.get("to") == to)]
+        return [r.body for r in self.attempts(to) if r.accepted]
 
     def attempts(self, to: Optional[str] = None) -> List[Recorded]:
+        """Every request, in order (optionally only those to one phone)."""
         with self._lock:
-            return [r for r in self.requests if to is None or (isinstance(r.body, dict) and r.body.get("to") == to)]
+            return list(self.requests if to is None else self._by_recipient.get(to, ()))
 
     # -- the HTTP side ---------------------------------------------------------------------
 
@@ -90,9 +92,14 @@ class FakeGraphAPI:
             await asyncio.sleep(planned[1])
         status, answer = self._answer(request, body, planned)
         wamid = answer.get("messages", [{}])[0].get("id") if status == 200 else None
+        recorded = Recorded(time.time(), request.path, request.headers.get("Authorization"), body, status, answer,
+                            wamid)
         with self._lock:
-            self.requests.append(Recorded(time.time(), request.path, request.headers.get("Authorization"),
-                                          body, status, answer, wamid))
+            self.requests.append(recorded)
+            if isinstance(body, dict):
+                self._by_recipient.setdefault(str(body.get("to")), []).append(recorded)
+        for listener in self.listeners:
+            listener(recorded)
         return web.json_response(answer, status=status)
 
     def _answer(self, request: web.Request, body: Any, planned) -> Tuple[int, Dict[str, Any]]:

@@ -74,9 +74,9 @@ class Process:
 
 
 class Stack:
-    """The action server and the Rasa server (REST, WhatsApp and panel channels, HTTP API
-    on), with the WhatsApp simulator (and its Graph API fake) in a thread of the test
-    process."""
+    """The action server, the outbox worker and the Rasa server (REST, WhatsApp and panel
+    channels, HTTP API on), with the WhatsApp simulator (and its Graph API fake) in a
+    thread of the test process."""
 
     def __init__(self, database_url: str, work: Path, now: str, extra_env: Optional[Dict[str, str]] = None) -> None:
         self.work = work
@@ -99,6 +99,8 @@ class Stack:
                     "WHATSAPP_PHONE_NUMBER_ID": self.graph.phone_number_id,
                     "WHATSAPP_API_BASE_URL": self.graph_server.url, **(extra_env or {})}
         self.actions = self._actions_process(now)
+        self.worker = Process("worker", [str(ROOT / ".venv" / "bin" / "python"), "-m", "posta.whatsapp.worker"],
+                              self.env, work)
         self.rasa = Process("rasa", [RASA, "run", "--enable-api", "--port", str(self.rasa_port),
                                      "--model", str(MODEL), "--endpoints", str(endpoints),
                                      "--credentials", str(ROOT / "credentials.yml")], self.env, work)
@@ -110,6 +112,7 @@ class Stack:
 
     def start(self) -> "Stack":
         self.actions.start()
+        self.worker.start()
         self.rasa.start()
         self.actions.wait_until(f"http://127.0.0.1:{self.actions_port}/health", 120)
         self.rasa.wait_until(f"{self.url}/status", 240)
@@ -117,6 +120,7 @@ class Stack:
 
     def stop(self) -> None:
         self.rasa.stop()
+        self.worker.stop()
         self.actions.stop()
         self.graph_server.stop()
 

@@ -7,13 +7,15 @@ restarts and replicas, and every process agrees on whether a contact's window is
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta
-from typing import Any, Optional
+from typing import List, Optional, Sequence
 
 import sqlalchemy as sa
 
-from posta.db import UTCDateTime, connect, metadata, utcnow
+from posta.db import UTCDateTime, connect, insert, metadata, utcnow
+from posta.whatsapp.inbound import Inbound, Status, Update
 
 WINDOW = timedelta(hours=24)
 
@@ -47,16 +49,8 @@ class Contacts:
         Receipt time, not the message's own timestamp: Meta delivers within seconds, and a
         stale timestamp in a replayed payload must not close a window that is open.
         """
-        now = utcnow()
         with self.engine.begin() as conn:
-            values = {"last_inbound_at": now, **({"name": name} if name else {})}
-            if conn.execute(contacts.update().where(contacts.c.phone == phone).values(**values)).rowcount:
-                return
-            try:
-                with conn.begin_nested():
-                    conn.execute(contacts.insert().values(phone=phone, **values))
-            except sa.exc.IntegrityError:  # another process inserted it first
-                conn.execute(contacts.update().where(contacts.c.phone == phone).values(**values))
+            seen(conn, phone, name)
 
     def name(self, phone: str) -> Optional[str]:
         with self.engine.connect() as conn:
@@ -68,21 +62,39 @@ class Contacts:
         return last is not None and (now or utcnow()) - last < WINDOW
 
 
+def seen(conn, phone: str, name: Optional[str]) -> None:
+    values = {"last_inbound_at": utcnow(), **({"name": name} if name else {})}
+    conn.execute(insert(conn.engine, contacts).values(phone=phone, **values).on_conflict_do_update(
+        index_elements=[contacts.c.phone], set_=values))
+
+
 class Inbox:
-    """Message ids already received; `record` is False for a repeat delivery."""
+    """Message ids already received: a repeat delivery from Meta is recognised, across
+    restarts and replicas."""
 
     def __init__(self, url: Optional[str] = None) -> None:
         self.engine = connect(url)
 
-    def record(self, message_id: str, sender: str, kind: str, payload: Any = None) -> bool:
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(inbox.insert().values(
-                    message_id=message_id, sender=sender, kind=kind, received_at=utcnow(),
-                    payload=json.dumps(payload, ensure_ascii=False, default=str) if payload is not None else None))
-            return True
-        except sa.exc.IntegrityError:
-            return False
+    def accept(self, updates: Sequence[Update]) -> List[Update]:
+        """Records a webhook's messages in one transaction and returns those not seen
+        before (statuses are idempotent and always returned). A new message from a phone
+        also opens that phone's 24-hour window."""
+        fresh: List[Update] = []
+        with self.engine.begin() as conn:
+            for update in updates:
+                if isinstance(update, Status):
+                    fresh.append(update)
+                    continue
+                sender = update.sender if isinstance(update, Inbound) else update.customer
+                added = conn.execute(insert(self.engine, inbox).values(
+                    message_id=update.id, sender=sender, kind=update.kind, received_at=utcnow(),
+                    payload=json.dumps(dataclasses.asdict(update), ensure_ascii=False, default=str),
+                ).on_conflict_do_nothing(index_elements=[inbox.c.message_id])).rowcount
+                if added:
+                    fresh.append(update)
+                    if isinstance(update, Inbound):
+                        seen(conn, update.sender, update.name)
+        return fresh
 
     def processed(self, message_id: str) -> None:
         with self.engine.begin() as conn:

@@ -16,7 +16,7 @@ import logging
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
@@ -56,6 +56,7 @@ outbox = sa.Table(
     sa.Column("delivery", sa.String(12)),  # latest webhook status: sent, delivered, read, failed
     sa.Column("error", sa.Text),
 )
+sa.Index("posta_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,13 @@ class Outbox:
         self._update(row_id, status="pending", error=error, attempts=outbox.c.attempts + 1,
                      next_attempt_at=utcnow() + timedelta(seconds=delay), claimed_by=None)
 
+    def release(self, row_ids: Sequence[int]) -> None:
+        """Gives claimed rows back, unsent (they wait behind an earlier one being retried)."""
+        if row_ids:
+            with self.engine.begin() as conn:
+                conn.execute(outbox.update().where(outbox.c.id.in_(row_ids)).values(
+                    status="pending", claimed_by=None))
+
     def failed(self, row_id: int, error: str) -> None:
         self._update(row_id, status="failed", error=error, attempts=outbox.c.attempts + 1)
 
@@ -172,8 +180,8 @@ FailureHandler = Callable[[Outgoing, str], Awaitable[None]]
 
 
 class Sender:
-    """Sends the outbox: one loop per Rasa server process, woken at once by local writes and
-    every `poll` seconds for rows other processes wrote."""
+    """Sends the outbox: woken at once by writes in its own process, and every `poll`
+    seconds for rows other processes wrote (the Rasa server, the action server)."""
 
     def __init__(self, outbox_: Outbox, client: GraphClient, contacts: Contacts,
                  on_failure: Optional[FailureHandler] = None, poll: float = 0.25) -> None:
@@ -183,6 +191,7 @@ class Sender:
         self.worker = uuid.uuid4().hex
         self._wake = asyncio.Event()
         self._stopped = False
+        self._in_flight: set = set()
         outbox_.on_enqueue(self.wake)
 
     def wake(self) -> None:
@@ -192,32 +201,51 @@ class Sender:
             self._wake.set()
 
     async def run(self) -> None:
+        """Claims what is due and sends it, one task per recipient, without waiting for one
+        recipient's sends before claiming another's (a slow phone must not hold up the rest).
+        A recipient's next message is claimed only once its earlier ones are settled."""
         while not self._stopped:
+            self._wake.clear()
             try:
                 batch = await asyncio.to_thread(self.outbox.claim, self.worker)
             except Exception:  # the database is away: keep the loop alive and try again
                 logger.exception("outbox: could not claim messages")
                 batch = []
-            if batch:
-                by_recipient: Dict[str, List[Outgoing]] = {}
-                for row in batch:
-                    by_recipient.setdefault(row.recipient, []).append(row)
-                await asyncio.gather(*(self._send_in_order(rows) for rows in by_recipient.values()))
-                continue
-            self._wake.clear()
+            by_recipient: Dict[str, List[Outgoing]] = {}
+            for row in batch:
+                by_recipient.setdefault(row.recipient, []).append(row)
+            for rows in by_recipient.values():
+                task = asyncio.ensure_future(self._send_in_order(rows))
+                self._in_flight.add(task)
+                task.add_done_callback(self._settled)
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
             except asyncio.TimeoutError:
                 pass
 
+    def _settled(self, task: "asyncio.Future") -> None:
+        self._in_flight.discard(task)
+        self._wake.set()  # that recipient's next message may be due now
+
     def stop(self) -> None:
         self._stopped = True
         self._wake.set()
 
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Lets the sends under way finish (after `stop`)."""
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight), timeout=timeout)
+
     async def _send_in_order(self, rows: List[Outgoing]) -> None:
-        for row in rows:
-            if not await self._send(row):
-                break  # the rest waits behind it, in order
+        for index, row in enumerate(rows):
+            try:
+                settled = await self._send(row)
+            except Exception:  # never leave a row claimed forever: it is reclaimed when stale
+                logger.exception("outbox %s: unexpected error while sending", row.id)
+                settled = False
+            if not settled:  # the rest waits behind it, in order
+                await asyncio.to_thread(self.outbox.release, [r.id for r in rows[index + 1:]])
+                break
 
     async def _send(self, row: Outgoing) -> bool:
         """True when the row is settled (sent or given up), False when it will be retried."""

@@ -18,9 +18,6 @@ class FakeConversations:
     def __init__(self):
         self.calls = []
 
-    async def events(self, conversation_id):
-        return [{"event": "user", "text": "hola", "timestamp": 1.0, "parse_data": {"intent": {"name": "greet"}}}]
-
     async def take_over(self, conversation_id):
         self.calls.append(("take_over", conversation_id))
 
