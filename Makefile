@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install browser train run shell test validate test-stories test-python nlu-report clean
+.PHONY: install browser train run shell test validate test-stories test-python nlu-report bench bench-quick clean
 
 install: $(VENV)/.installed $(SPACY)/meta.json
 
@@ -58,6 +58,13 @@ test: validate test-stories test-python
 # Intent F1 on held-out messages (eval/), for the README.
 nlu-report: $(MODEL)
 	$(RASA) test nlu --model $(MODEL) --nlu eval/nlu_test.yml --out results/nlu
+
+# Benchmarks (not part of make test; a smoke run of them is): docs/benchmarks.md + .png.
+bench: $(MODEL)
+	$(PY) -m bench
+
+bench-quick: $(MODEL)
+	$(PY) -m bench --quick
 
 clean:
 	rm -rf models results .pytest_cache posta.db*

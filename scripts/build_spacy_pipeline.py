@@ -13,15 +13,17 @@ import spacy
 from spacy.lookups import Lookups, load_lookups
 
 
-def build(target: Path) -> None:
+def build(target: Path, languages=("en", "es")) -> None:
+    """A blank pipeline for the last language, with the lemma tables of all of them (the
+    later wins on clashes). The benchmarks build an English-only one the same way."""
     merged = Lookups()
     table = merged.add_table("lemma_lookup")
-    for lang in ("en", "es"):  # later wins on clashes
+    for lang in languages:
         for key, value in load_lookups(lang, ["lemma_lookup"]).get_table("lemma_lookup").items():
             table[key] = value
-    nlp = spacy.blank("es")
+    nlp = spacy.blank(languages[-1])
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"}).initialize(lookups=merged)
-    nlp.meta["name"] = "posta_es_en_blank"
+    nlp.meta["name"] = "posta_" + "_".join(languages) + "_blank"
     nlp.meta["license"] = "MIT"
     target.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(target)
@@ -30,4 +32,4 @@ def build(target: Path) -> None:
 
 
 if __name__ == "__main__":
-    build(Path(sys.argv[1] if len(sys.argv) > 1 else "models/spacy-es-en"))
+    build(Path(sys.argv[1] if len(sys.argv) > 1 else "models/spacy-es-en"), tuple(sys.argv[2:]) or ("en", "es"))

@@ -19,23 +19,19 @@ person; an unnecessary handoff is handing off a question the bot could answer.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import copy
 import json
-import subprocess
 import sys
-import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from components.embeddings import embed  # noqa: E402
+from bench import pipeline  # noqa: E402
+from bench.pipeline import blend  # noqa: E402
 from posta import lexicon  # noqa: E402
 from posta.topics import HANDOFF_INTENTS  # noqa: E402
 
@@ -52,60 +48,11 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
     return [(m.get("text"), m.get("intent")) for m in data.intent_examples]
 
 
-def diet_config() -> dict:
-    config = yaml.safe_load((ROOT / "config.yml").read_text())
-    keep = [c for c in config["pipeline"] if not c["name"].startswith("components.")
-            and c["name"] != "FallbackClassifier"]
-    config["pipeline"] = keep
-    config.pop("policies", None)
-    return config
-
-
 def train_diet() -> Path:
     WORK.mkdir(parents=True, exist_ok=True)
-    config_path = WORK / "config_diet.yml"
-    config_path.write_text(yaml.safe_dump(diet_config(), allow_unicode=True))
-    started = time.time()
-    subprocess.run([str(ROOT / ".venv/bin/rasa"), "train", "nlu", "--config", str(config_path),
-                    "--nlu", str(ROOT / "data"), "--out", str(WORK), "--fixed-model-name", "diet"],
-                   check=True, cwd=ROOT)
-    print(f"DIET trained in {time.time() - started:.0f} s")
-    return WORK / "diet.tar.gz"
-
-
-def diet_rankings(model: Path, texts: Sequence[str]) -> List[Dict[str, float]]:
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(str(model))
-
-    async def parse_all():
-        return [await agent.parse_message(t) for t in texts]
-
-    parsed = asyncio.run(parse_all())
-    return [{r["name"]: r["confidence"] for r in p.get("intent_ranking", [])} for p in parsed]
-
-
-def train_embedding_classifier(train: List[Tuple[str, str]]):
-    from sklearn.linear_model import LogisticRegression
-
-    from components.sentence_classifier import SentenceEmbeddingClassifier
-
-    texts, labels = zip(*train)
-    model = LogisticRegression(C=SentenceEmbeddingClassifier.get_default_config()["C"], max_iter=2000,
-                               class_weight="balanced")
-    model.fit(embed(list(texts)), list(labels))
+    model, seconds = pipeline.train_diet(pipeline.diet_config(), ROOT / "data", WORK, "diet")
+    print(f"DIET trained in {seconds:.0f} s")
     return model
-
-
-def embedding_rankings(model, texts: Sequence[str]) -> List[Dict[str, float]]:
-    probabilities = model.predict_proba(embed(list(texts)))
-    return [dict(zip(model.classes_, row.tolist())) for row in probabilities]
-
-
-def blend(diet: Dict[str, float], emb: Dict[str, float], weight: float) -> List[Tuple[str, float]]:
-    names = set(diet) | set(emb)
-    scores = {n: weight * diet.get(n, 0.0) + (1 - weight) * emb.get(n, 0.0) for n in names}
-    return sorted(scores.items(), key=lambda item: -item[1])
 
 
 def predict(ranking: List[Tuple[str, float]], text: str, threshold: float, safety_net: bool) -> str:
@@ -194,12 +141,12 @@ def main() -> None:
     validation = load_examples(ROOT / "eval" / "nlu_validation.yml")
     test = load_examples(ROOT / "eval" / "nlu_test.yml")
     model = WORK / "diet.tar.gz" if args.skip_train else train_diet()
-    classifier = train_embedding_classifier(train)
+    classifier = pipeline.train_embedding_classifier(train)
 
     sets = {}
     for name, examples in (("validation", validation), ("test", test)):
         texts, gold = [list(x) for x in zip(*examples)]
-        sets[name] = (texts, gold, diet_rankings(model, texts), embedding_rankings(classifier, texts))
+        sets[name] = (texts, gold, pipeline.diet_rankings(model, texts), pipeline.embedding_rankings(classifier, texts))
 
     lines = [f"# NLU experiments\n\nTrained on `data/nlu` ({len(train)} examples); thresholds chosen on "
              f"`eval/nlu_validation.yml` ({len(validation)} messages) as the best macro F1 with at most "

@@ -1,0 +1,238 @@
+"""Latency, throughput and memory through the real servers, REST channel against WhatsApp.
+
+One run starts the action server and the Rasa server once (same model, same database) and
+drives them from this process on loopback:
+
+- REST: each simulated customer POSTs a message to /webhooks/rest/webhook and waits for
+  the answer; latency is the request's duration.
+- WhatsApp: each customer POSTs a signed webhook and waits until the local Graph API fake
+  receives the reply; latency is from the POST to the fake's receipt (webhook to outbound
+  send). The webhook's own answer time is the acknowledgement latency.
+- Escalations: customers ask for a person; the time from their webhook to the first
+  notification an agent's phone receives.
+- One long conversation per channel, to see whether latency grows with its length.
+
+Customers run closed-loop (one message in flight each), `customers` at once, until
+`messages` are sent. Every reply is counted, so lost and duplicated messages are measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import aiohttp
+
+from posta.whatsapp.inbound import sign
+from tests.phones import webhook
+from tests.stack import APP_SECRET, Stack
+
+# Questions the bot answers with exactly one message, so every inbound expects one reply.
+QUESTIONS = [
+    "hola", "donde estan ubicados?", "aceptan tarjeta de credito?", "hacen envios al interior?",
+    "que cubre la garantia?", "si no me gustan los puedo cambiar?", "gracias!", "how much is shipping?",
+    "where is the store?", "do you take credit cards?", "what does the warranty cover?", "hi there",
+]
+AGENTS = ("5491155550001", "5491155550002", "5491155550003")
+
+
+@dataclass
+class Measured:
+    latencies: List[float] = field(default_factory=list)  # seconds
+    acks: List[float] = field(default_factory=list)
+    sent: int = 0
+    answered: int = 0
+    duplicated: int = 0
+    seconds: float = 0.0
+
+    @property
+    def lost(self) -> int:
+        return self.sent - self.answered
+
+    def summary(self) -> Dict[str, Optional[float]]:
+        return {"messages": self.sent, "answered": self.answered, "lost": self.lost, "duplicated": self.duplicated,
+                "p50_ms": _ms(_pct(self.latencies, 50)), "p95_ms": _ms(_pct(self.latencies, 95)),
+                "p99_ms": _ms(_pct(self.latencies, 99)),
+                "per_second": round(self.sent / self.seconds, 1) if self.seconds else None,
+                "ack_p50_ms": _ms(_pct(self.acks, 50)), "ack_p99_ms": _ms(_pct(self.acks, 99))}
+
+
+async def rest_load(stack: Stack, customers: int, messages: int) -> Measured:
+    measured = Measured()
+    budget = iter(range(messages))
+
+    async def customer(session: aiohttp.ClientSession, sender: str) -> None:
+        for _ in budget:
+            text = random.choice(QUESTIONS)
+            started = time.perf_counter()
+            async with session.post(f"{stack.url}/webhooks/rest/webhook",
+                                    json={"sender": sender, "message": text}) as response:
+                replies = await response.json()
+            measured.latencies.append(time.perf_counter() - started)
+            measured.sent += 1
+            measured.answered += 1 if replies else 0
+            measured.duplicated += max(len(replies) - 1, 0)
+
+    started = time.perf_counter()
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(customer(session, f"bench-rest-{n}-{random.randint(0, 10**9)}")
+                               for n in range(customers)))
+    measured.seconds = time.perf_counter() - started
+    return measured
+
+
+async def whatsapp_load(stack: Stack, customers: int, messages: int, timeout: float = 30.0) -> Measured:
+    measured = Measured()
+    budget = iter(range(messages))
+    arrivals = Arrivals(stack)
+
+    async def customer(session: aiohttp.ClientSession, phone: str) -> None:
+        for n in budget:
+            before = len(stack.graph.delivered(to=phone))
+            started = time.perf_counter()
+            wall = time.time()
+            status = await _post(session, stack, phone, random.choice(QUESTIONS), n)
+            measured.acks.append(time.perf_counter() - started)
+            measured.sent += 1
+            if status != 200:
+                continue
+            arrival = await arrivals.nth(phone, before + 1, timeout)
+            if arrival is not None:
+                measured.latencies.append(arrival - wall)
+                measured.answered += 1
+
+    started = time.perf_counter()
+    phones = [f"54911{random.randint(10_000_000, 99_999_999)}" for _ in range(customers)]
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(customer(session, phone) for phone in phones))
+    measured.seconds = time.perf_counter() - started
+    arrivals.close()
+    await asyncio.sleep(2)  # anything late or doubled shows up now
+    received = sum(len(stack.graph.delivered(to=p)) for p in phones)
+    measured.duplicated = max(received - measured.sent, 0)
+    measured.answered = min(received, measured.sent)
+    return measured
+
+
+async def escalations(stack: Stack, count: int, timeout: float = 30.0, warm_agents: bool = True) -> List[float]:
+    """Seconds from a customer's webhook to the first notification on an agent's phone."""
+    async with aiohttp.ClientSession() as session:
+        for n, agent in enumerate(AGENTS if warm_agents else ()):  # agents who wrote today get the summary
+            await _post(session, stack, agent, "ayuda", n)
+        delays = []
+        for n in range(count):
+            phone = f"54911{random.randint(10_000_000, 99_999_999)}"
+            before = {a: len(stack.graph.delivered(to=a)) for a in AGENTS}
+            wall = time.time()
+            await _post(session, stack, phone, "quiero hablar con una persona", n)
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                arrivals = [r.at for a in AGENTS for r in stack.graph.attempts(to=a)[before[a]:] if r.accepted]
+                if arrivals:
+                    delays.append(min(arrivals) - wall)
+                    break
+                await asyncio.sleep(0.005)
+        return delays
+
+
+async def long_conversation(stack: Stack, turns: int) -> Dict[str, List[float]]:
+    """Latency by turn for one customer writing `turns` times, on each channel."""
+    rest, whatsapp = [], []
+    arrivals = Arrivals(stack)
+    sender = f"bench-long-{random.randint(0, 10**9)}"
+    phone = f"54911{random.randint(10_000_000, 99_999_999)}"
+    async with aiohttp.ClientSession() as session:
+        for n in range(turns):
+            text = QUESTIONS[n % len(QUESTIONS)]
+            started = time.perf_counter()
+            async with session.post(f"{stack.url}/webhooks/rest/webhook",
+                                    json={"sender": sender, "message": text}) as response:
+                await response.read()
+            rest.append(time.perf_counter() - started)
+            before = len(stack.graph.delivered(to=phone))
+            wall = time.time()
+            await _post(session, stack, phone, text, n)
+            arrival = await arrivals.nth(phone, before + 1, 30.0)
+            whatsapp.append((arrival or time.time()) - wall)
+    arrivals.close()
+    return {"rest": rest, "whatsapp": whatsapp}
+
+
+def peak_memory_mb(stack: Stack) -> Dict[str, float]:
+    """Peak resident memory (VmHWM) of the Rasa server, the action server and the outbox worker."""
+    result = {}
+    for name, process in (("rasa", stack.rasa), ("actions", stack.actions), ("worker", stack.worker)):
+        for line in Path(f"/proc/{process.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                result[name] = round(int(line.split()[1]) / 1024, 1)
+    return result
+
+
+async def _post(session: aiohttp.ClientSession, stack: Stack, phone: str, text: str, n: int) -> int:
+    message = {"from": phone, "id": f"wamid.BENCH{phone}{n}{random.randint(0, 10**9)}",
+               "timestamp": str(int(time.time())), "type": "text", "text": {"body": text}}
+    body = json.dumps(webhook([message], contacts=[{"profile": {"name": "Bench"}, "wa_id": phone}])).encode()
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)}
+    async with session.post(f"{stack.url}/webhooks/whatsapp/webhook", data=body, headers=headers) as response:
+        await response.read()
+        return response.status
+
+
+class Arrivals:
+    """Wakes a waiting customer when the fake receives a message for their phone, instead
+    of polling (50 pollers would steal the CPU the servers are measured on)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.loop = asyncio.get_running_loop()
+        self.changed: Dict[str, asyncio.Event] = {}
+        stack.graph.listeners.append(self._heard)
+
+    def _heard(self, recorded) -> None:  # in the fake's thread
+        phone = str((recorded.body or {}).get("to")) if isinstance(recorded.body, dict) else ""
+        self.loop.call_soon_threadsafe(self._set, phone)
+
+    def _set(self, phone: str) -> None:
+        if phone in self.changed:
+            self.changed[phone].set()
+
+    async def nth(self, phone: str, count: int, timeout: float) -> Optional[float]:
+        """When the `count`-th accepted message to `phone` arrived (None on timeout)."""
+        event = self.changed.setdefault(phone, asyncio.Event())
+        deadline = time.time() + timeout
+        while True:
+            accepted = [r for r in self.stack.graph.attempts(to=phone) if r.accepted]
+            if len(accepted) >= count:
+                return accepted[count - 1].at
+            event.clear()
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                return None
+            try:
+                await asyncio.wait_for(event.wait(), min(remaining, 0.5))
+            except asyncio.TimeoutError:
+                pass
+
+    def close(self) -> None:
+        self.stack.graph.listeners.remove(self._heard)
+
+
+def _pct(values: List[float], percent: float) -> Optional[float]:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(percent / 100 * (len(ordered) - 1))))]
+
+
+def _ms(seconds: Optional[float]) -> Optional[float]:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def median_ms(values: List[float]) -> Optional[float]:
+    return _ms(statistics.median(values)) if values else None
