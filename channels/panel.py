@@ -10,6 +10,7 @@ Every route checks the session; every POST checks a CSRF token bound to it.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from datetime import date, datetime, timedelta
@@ -184,9 +185,7 @@ class PanelInput(InputChannel):
         return case
 
     async def _case_data(self, request: Request, agent: Agent, case: Case) -> Dict[str, Any]:
-        tracker_store = request.app.ctx.agent.tracker_store
-        tracker = await tracker_store.retrieve_full_tracker(case.conversation_id)
-        events = [e.as_dict() for e in tracker.events] if tracker else []
+        events = await asyncio.to_thread(thread.load_events, services(request.app).store.engine, case.conversation_id)
         history = services(request.app).store.history(case.id)
         tz = services(request.app).config.timezone
         return {

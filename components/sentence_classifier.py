@@ -12,7 +12,6 @@ import logging
 from typing import Any, Dict, List, Text
 
 import joblib
-import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from rasa.engine.graph import ExecutionContext, GraphComponent

@@ -1,6 +1,6 @@
 """Report numbers against a scripted set of cases with known timings."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest

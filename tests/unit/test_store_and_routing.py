@@ -3,7 +3,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 
 from posta import config, handoff, routing
 from posta.store import CaseStore, case_events, cases
