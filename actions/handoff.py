@@ -16,6 +16,7 @@ from actions.common import business, case_store, contacts, conversation, languag
 from posta import desk, handoff, summary as summaries, texts
 from posta.hours import business_now
 from posta.names import clean_name
+from posta.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class ActionHandoff(Action):
         result = handoff.hand_off(case_store(), config, summary, now, channel=channel)
         if channel == "whatsapp":  # agents hear about it on their own WhatsApp
             desk.announce(config, outbox(), contacts(), result.case)
-        logger.info("case %s for %s: %s/%s, %s", result.case.id, tracker.sender_id, decision.reason,
+        logger.info("case %s for %s: %s/%s, %s", result.case.id, mask_phone(tracker.sender_id), decision.reason,
                     decision.topic, result.agent.name if result.agent else f"queue {result.case.team}")
         self._tell_customer(dispatcher, result, summary, now, lang)
         return decided + [SlotSet("handoff_needs_details", False), ConversationPaused()]
@@ -118,7 +119,8 @@ class ActionHandback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         by = latest_entity(tracker, "agent")
         case = handoff.hand_back(case_store(), tracker.sender_id, by=by)
-        logger.info("handback of %s by %s (case %s)", tracker.sender_id, by or "?", case.id if case else "none")
+        logger.info("handback of %s by %s (case %s)", mask_phone(tracker.sender_id), by or "?",
+                    case.id if case else "none")
         dispatcher.utter_message(response="utter_handback")
         return [ConversationResumed()] + [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
 

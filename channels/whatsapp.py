@@ -36,7 +36,8 @@ from posta import config as posta_config, language
 from posta.desk import Desk
 from posta.whatsapp import inbound, outbound
 from posta.whatsapp.inbound import Echo, Inbound, Status
-from posta.whatsapp.outbox import Outbox, mask_phone
+from posta.privacy import mask_phone
+from posta.whatsapp.outbox import Outbox
 from posta.whatsapp.settings import WhatsAppSettings
 
 logger = logging.getLogger(__name__)
@@ -207,7 +208,7 @@ class WhatsAppInput(InputChannel):
             await self.desk.agent_message(agent, message)
             return
         if message.kind == "system":
-            logger.info("WhatsApp system message for %s: %s", mask_phone(message.sender), message.text)
+            logger.info("WhatsApp system message for %s (%s)", mask_phone(message.sender), message.id)
             return
         case = await asyncio.to_thread(self.services.store.open_case_for, message.sender)
         if message.kind not in ("reaction", "revision"):  # those are not messages to answer

@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
 import sqlalchemy as sa
 
 from posta.db import UTCDateTime, connect, metadata, utcnow
+from posta.privacy import mask_phone
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.graph import GraphClient, GraphError
 
@@ -289,8 +290,3 @@ class Sender:
         await asyncio.to_thread(self.outbox.failed, row.id, error)
         if self.on_failure:
             await self.on_failure(row, error)
-
-
-def mask_phone(phone: str) -> str:
-    """Phone numbers in logs keep only their last four digits."""
-    return f"…{phone[-4:]}" if len(phone) > 4 else phone
