@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import weakref
+import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -32,17 +32,19 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels.services import Services, services
-from posta import config as posta_config, language
+from posta import config as posta_config, language, thread
 from posta.desk import Desk
 from posta.whatsapp import inbound, outbound
-from posta.whatsapp.inbound import Echo, Inbound, Status
+from posta.whatsapp.inbound import Inbound, Status
 from posta.privacy import mask_phone
-from posta.whatsapp.outbox import Outbox
+from posta.whatsapp.contacts import Received
+from posta.whatsapp.outbox import Outbox, current_message, handling
 from posta.whatsapp.settings import WhatsAppSettings
 
 logger = logging.getLogger(__name__)
 
 PROCESSING_AT_ONCE = 2
+INBOX_POLL = 0.5
 
 
 class WhatsAppOutput(OutputChannel):
@@ -89,7 +91,15 @@ class RasaConversations:
                 "handback", {"agent": agent}, tracker, self.output)
 
     async def log_agent_message(self, conversation_id: str, agent: str, text: str) -> None:
-        await self._append(conversation_id, BotUttered(text, metadata={"agent": agent}))
+        message_id = current_message()
+        async with self.agent.lock_store.lock(conversation_id):
+            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id,
+                                                                          append_action_listen=False)
+            if message_id and any((e.metadata or {}).get("message_id") == message_id
+                                  for e in list(tracker.events)[-20:] if isinstance(e, BotUttered)):
+                return  # logged before a crash; the message is being handled again
+            tracker.update(BotUttered(text, metadata={"agent": agent, "message_id": message_id}))
+            await self.agent.tracker_store.save(tracker)
 
     async def say(self, conversation_id: str, response_name: str, **values: Any) -> None:
         tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id, append_action_listen=False)
@@ -121,11 +131,9 @@ class WhatsAppInput(InputChannel):
         self.settings = settings
         self.config = posta_config.current()
         self.services: Optional[Services] = None  # set when the server starts
-        self._locks: "weakref.WeakValueDictionary[str, asyncio.Lock]" = weakref.WeakValueDictionary()
-        # Rasa's NLU and policies run on the event loop; letting every queued message in
-        # at once would make each loop turn as long as all of them, and the webhook's 200
-        # would wait behind them. Throughput is the same: it is one core's work either way.
-        self._processing = asyncio.Semaphore(PROCESSING_AT_ONCE)
+        self.worker = uuid.uuid4().hex
+        self._wake: Optional[asyncio.Event] = None
+        self._in_flight: set = set()
         self._tasks: set = set()
         if not settings.app_secret:
             logger.warning("WhatsApp channel: no app secret (WHATSAPP_APP_SECRET); every webhook POST is refused")
@@ -143,6 +151,8 @@ class WhatsAppInput(InputChannel):
         @whatsapp.listener("after_server_start")
         async def start(app, _loop) -> None:
             self.services = services(app)
+            self._wake = asyncio.Event()
+            self._spawn(self._process_inbox(on_new_message))
 
         @whatsapp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -169,40 +179,65 @@ class WhatsAppInput(InputChannel):
                 return response.json({"error": f"malformed body: {error}"}, status=400)
             if self.services is None:
                 return response.json({"error": "starting"}, status=503)  # Meta retries
-            # Recorded before the 200 (a millisecond, and no await: under load an await here
-            # would queue the answer behind the messages being processed).
+            # Durably recorded before the 200: processing works from the inbox, so a process
+            # killed after answering loses nothing. No await here: under load it would queue
+            # the answer behind the messages being processed.
             fresh = self.services.inbox.accept(updates)
             for repeat in (u for u in updates if u not in fresh):
                 logger.info("WhatsApp message %s delivered again; ignored", getattr(repeat, "id", "?"))
-            for update in fresh:
-                self._spawn(self._handle(update, on_new_message))
+            for status in (u for u in fresh if isinstance(u, Status)):
+                self._spawn(self._status(status))
+            if any(not isinstance(u, Status) for u in fresh):
+                self._wake.set()
             return response.json({"status": "ok", "received": len(updates), "new": len(fresh)})
 
         return whatsapp
 
     # -- after the 200 -------------------------------------------------------------------
 
-    async def _handle(self, update: inbound.Update, on_new_message) -> None:
-        key = update.sender if isinstance(update, Inbound) else (
-            update.customer if isinstance(update, Echo) else f"status:{update.message_id}")
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock, self._processing:  # one phone's messages in order; few at a time
+    async def _process_inbox(self, on_new_message) -> None:
+        """Processes the inbox: at most `PROCESSING_AT_ONCE` messages at a time (Rasa's NLU
+        and policies run on this event loop; a short queue of work keeps the webhook's 200
+        quick), each phone's in order, whichever replica received them. Woken by this
+        replica's webhook; every `INBOX_POLL` seconds it also takes what other replicas
+        left behind (a replica killed mid-message)."""
+        while True:
+            self._wake.clear()
+            room = PROCESSING_AT_ONCE - len(self._in_flight)
+            batch = []
+            if room > 0:
+                try:
+                    batch = await asyncio.to_thread(self.services.inbox.claim, self.worker, room)
+                except Exception:  # the database is away: try again shortly
+                    logger.exception("WhatsApp inbox: could not claim messages")
+            for received in batch:
+                task = asyncio.ensure_future(self._process(received, on_new_message))
+                self._in_flight.add(task)
+                task.add_done_callback(self._done)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=INBOX_POLL)
+            except asyncio.TimeoutError:
+                pass
+
+    def _done(self, task) -> None:
+        self._in_flight.discard(task)
+        self._wake.set()
+
+    async def _process(self, received: Received, on_new_message) -> None:
+        update = received.update
+        with handling(update.id):  # what this message queues is keyed by it: never sent twice
             try:
                 if isinstance(update, Inbound):
-                    await self._inbound(update, on_new_message)
-                    await asyncio.to_thread(self.services.inbox.processed, update.id)
-                elif isinstance(update, Echo):
-                    await self.desk.business_echo(update)
-                    await asyncio.to_thread(self.services.inbox.processed, update.id)
+                    await self._inbound(update, on_new_message, retry=received.attempts > 0)
                 else:
-                    await self._status(update)
-            except Exception:
-                logger.exception("WhatsApp update %s could not be handled",
-                                 getattr(update, "id", None) or getattr(update, "message_id", None))
+                    await self.desk.business_echo(update)
+                await asyncio.to_thread(self.services.inbox.processed, received.row_id)
+            except Exception as error:
+                logger.exception("WhatsApp message %s could not be handled", update.id)
+                if await asyncio.to_thread(self.services.inbox.failed, received.row_id, repr(error)):
+                    logger.error("WhatsApp message %s set aside after %d tries", update.id, received.attempts + 1)
 
-    async def _inbound(self, message: Inbound, on_new_message) -> None:
+    async def _inbound(self, message: Inbound, on_new_message, retry: bool = False) -> None:
         agent = self.config.agent_by_phone(message.sender)
         if agent is not None:
             await self.desk.agent_message(agent, message)
@@ -211,7 +246,11 @@ class WhatsAppInput(InputChannel):
             logger.info("WhatsApp system message for %s (%s)", mask_phone(message.sender), message.id)
             return
         case = await asyncio.to_thread(self.services.store.open_case_for, message.sender)
-        if message.kind not in ("reaction", "revision"):  # those are not messages to answer
+        answerable = message.kind not in ("reaction", "revision")  # those are not messages to answer
+        if answerable and retry and await asyncio.to_thread(
+                thread.has_message, self.services.store.engine, message.sender, message.id):
+            answerable = False  # Rasa handled it before this replica (or another) died
+        if answerable:
             text, metadata = _for_rasa(message)
             await on_new_message(UserMessage(text, self.get_output_channel(), message.sender, input_channel=self.name(),
                                              metadata=metadata, message_id=message.id))

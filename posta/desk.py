@@ -112,13 +112,16 @@ def announce(config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: C
         agent = config.agent_by_name(case.agent) if case.agent else None
         recipients = [agent] if agent else [a for a in config.agents if case.team in a.teams]
     template = config.whatsapp_templates.get("agent_new_case")
+    routed = (case.assigned_at or case.created_at).isoformat()
     for agent in recipients:
+        key = f"notify:{case.id}:{routed}:{agent.phone}"  # once per agent and routing
         lang = agent.language
         fallback = outbound.template(agent.phone, template["name"], template.get("language", lang), [
             str(case.id), texts.label("reason_" + case.reason, lang), case.customer_name or case.conversation_id,
         ]) if template else None
         if fallback and not contacts.window_open(agent.phone):
-            outbox.enqueue([fallback], purpose="notify", conversation_id=case.conversation_id, case_id=case.id)
+            outbox.enqueue([fallback], purpose="notify", conversation_id=case.conversation_id, case_id=case.id,
+                           key=key)
             continue
         offer = texts.desk("offer" if case.agent == agent.name else "offer_queue", lang, case=case.id,
                            team=config.teams[case.team].name if case.team in config.teams else case.team)
@@ -128,7 +131,7 @@ def announce(config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: C
         bodies = outbound.text(agent.phone, case.summary.render(lang, case.id, config.timezone))
         bodies += outbound.choices(agent.phone, offer, buttons, lang)
         outbox.enqueue(bodies, purpose="notify", conversation_id=case.conversation_id, case_id=case.id,
-                       fallback=fallback)
+                       fallback=fallback, key=key)
 
 
 # -- the desk ----------------------------------------------------------------------------

@@ -39,7 +39,7 @@ cases = sa.Table(
     sa.Column("agent", sa.String(255)),
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("assigned_at", UTCDateTime),
+    sa.Column("assigned_at", UTCDateTime),  # last routed (to an agent or a queue)
     sa.Column("taken_at", UTCDateTime),
     sa.Column("first_reply_at", UTCDateTime),
     sa.Column("closed_at", UTCDateTime),
@@ -196,7 +196,7 @@ class CaseStore:
             agent=agent,
             summary=json.dumps(summary.as_dict(), ensure_ascii=False),
             created_at=now,
-            assigned_at=now if agent else None,
+            assigned_at=now,  # when it was routed, to an agent or to the queue
             taken_at=now if status == "active" else None,
         )
         try:
@@ -244,7 +244,7 @@ class CaseStore:
         with self.engine.begin() as conn:
             moved = conn.execute(cases.update().where(cases.c.id == case_id, cases.c.status.in_(OPEN_STATUSES)).values(
                 team=team, agent=agent, status="assigned" if agent else "waiting", taken_at=None,
-                assigned_at=utcnow() if agent else None)).rowcount
+                assigned_at=utcnow())).rowcount
             if moved:
                 self._record(conn, case_id, kind, by, agent or f"queue:{team}")
         case = self.get(case_id)

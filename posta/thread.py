@@ -29,6 +29,14 @@ def load_events(engine: Engine, conversation_id: str) -> List[Dict[str, Any]]:
         return []
 
 
+def has_message(engine: Engine, conversation_id: str, message_id: str) -> bool:
+    """Whether Rasa already logged this inbound message (so handling it again would double it)."""
+    query = sa.text("SELECT 1 FROM events WHERE sender_id = :sender AND type_name = 'user' AND data LIKE :pattern")
+    with engine.connect() as conn:
+        return conn.execute(query, {"sender": conversation_id,
+                                    "pattern": f'%"message_id": {json.dumps(message_id)}%'}).first() is not None
+
+
 def rolled_over(events: Iterable[Dict[str, Any]]) -> bool:
     """Whether these tracker events start after a rollover (so older ones are only stored)."""
     return any(e.get("event") == "session_started" and (e.get("metadata") or {}).get(ROLLOVER) for e in events)

@@ -7,15 +7,15 @@ restarts and replicas, and every process agrees on whether a contact's window is
 
 from __future__ import annotations
 
-import dataclasses
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional, Sequence
 
 import sqlalchemy as sa
 
 from posta.db import UTCDateTime, connect, insert, metadata, utcnow
-from posta.whatsapp.inbound import Inbound, Status, Update
+from posta.whatsapp.inbound import Inbound, Status, Update, from_record, to_record
 
 WINDOW = timedelta(hours=24)
 
@@ -30,13 +30,21 @@ contacts = sa.Table(
 inbox = sa.Table(
     "posta_inbox",
     metadata,
-    sa.Column("message_id", sa.String(255), primary_key=True),
-    sa.Column("sender", sa.String(64)),
+    sa.Column("id", sa.Integer, primary_key=True),  # arrival order
+    sa.Column("message_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("sender", sa.String(64), nullable=False, index=True),
     sa.Column("kind", sa.String(16)),
     sa.Column("received_at", UTCDateTime, nullable=False),
-    sa.Column("payload", sa.Text),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("claimed_by", sa.String(36)),
+    sa.Column("claimed_at", UTCDateTime),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("processed_at", UTCDateTime),
+    sa.Column("error", sa.Text),
 )
+sa.Index("posta_inbox_unprocessed", inbox.c.processed_at, inbox.c.sender)
+STALE_CLAIM = timedelta(seconds=60)  # a replica that died mid-message gives it back
+MAX_ATTEMPTS = 3  # then the message is set aside (logged) rather than block its sender
 
 
 class Contacts:
@@ -68,9 +76,19 @@ def seen(conn, phone: str, name: Optional[str]) -> None:
         index_elements=[contacts.c.phone], set_=values))
 
 
+@dataclass(frozen=True)
+class Received:
+    row_id: int
+    update: Update
+    attempts: int  # earlier tries: more than 0 means one failed or a replica died mid-message
+
+
 class Inbox:
-    """Message ids already received: a repeat delivery from Meta is recognised, across
-    restarts and replicas."""
+    """Every message received, durably, before the webhook answers 200; processing works
+    from these rows. A repeat delivery from Meta is recognised by its id; a message whose
+    processing was cut short (a killed replica) is claimed again after `STALE_CLAIM`; one
+    phone's messages are processed one at a time, in arrival order, whichever replica
+    received them."""
 
     def __init__(self, url: Optional[str] = None) -> None:
         self.engine = connect(url)
@@ -87,8 +105,8 @@ class Inbox:
                     continue
                 sender = update.sender if isinstance(update, Inbound) else update.customer
                 added = conn.execute(insert(self.engine, inbox).values(
-                    message_id=update.id, sender=sender, kind=update.kind, received_at=utcnow(),
-                    payload=json.dumps(dataclasses.asdict(update), ensure_ascii=False, default=str),
+                    message_id=update.id, sender=sender, kind=update.kind, received_at=utcnow(), attempts=0,
+                    payload=json.dumps(to_record(update), ensure_ascii=False),
                 ).on_conflict_do_nothing(index_elements=[inbox.c.message_id])).rowcount
                 if added:
                     fresh.append(update)
@@ -96,6 +114,35 @@ class Inbox:
                         seen(conn, update.sender, update.name)
         return fresh
 
-    def processed(self, message_id: str) -> None:
+    def claim(self, worker: str, limit: int) -> List[Received]:
+        """Up to `limit` messages to process now: the oldest unprocessed one of each phone
+        whose earlier messages are all done and which nobody is processing."""
+        now = utcnow()
+        earlier = inbox.alias("earlier")
+        waits = sa.exists().where(earlier.c.sender == inbox.c.sender, earlier.c.id < inbox.c.id,
+                                  earlier.c.processed_at.is_(None))
+        free = sa.or_(inbox.c.claimed_at.is_(None), inbox.c.claimed_at < now - STALE_CLAIM)
+        query = (sa.select(inbox.c.id).where(inbox.c.processed_at.is_(None), free, ~waits)
+                 .order_by(inbox.c.id).limit(limit))
+        claimed = []
         with self.engine.begin() as conn:
-            conn.execute(inbox.update().where(inbox.c.message_id == message_id).values(processed_at=utcnow()))
+            for (row_id,) in conn.execute(query).fetchall():
+                if conn.execute(inbox.update().where(inbox.c.id == row_id, inbox.c.processed_at.is_(None), free)
+                                .values(claimed_by=worker, claimed_at=now, attempts=inbox.c.attempts + 1)).rowcount:
+                    claimed.append(row_id)
+            rows = conn.execute(sa.select(inbox).where(inbox.c.id.in_(claimed)).order_by(inbox.c.id)).fetchall()
+        return [Received(r.id, from_record(json.loads(r.payload)), r.attempts - 1) for r in rows]
+
+    def processed(self, row_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(inbox.update().where(inbox.c.id == row_id).values(processed_at=utcnow()))
+
+    def failed(self, row_id: int, error: str) -> bool:
+        """A try that raised; the message is given up after `MAX_ATTEMPTS` tries (True then)."""
+        with self.engine.begin() as conn:
+            attempts = conn.execute(sa.select(inbox.c.attempts).where(inbox.c.id == row_id)).scalar()
+            give_up = attempts >= MAX_ATTEMPTS
+            conn.execute(inbox.update().where(inbox.c.id == row_id).values(
+                claimed_by=None, claimed_at=None, error=error[:1000],
+                processed_at=utcnow() if give_up else None))
+        return give_up

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Union
 
@@ -65,6 +65,21 @@ class Echo:
 
 
 Update = Union[Inbound, Status, Echo]
+
+
+def to_record(update: Update) -> Dict[str, Any]:
+    """A JSON-ready form of a message or echo, for the inbox."""
+    record = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(update).items()}
+    record["update"] = type(update).__name__
+    return record
+
+
+def from_record(record: Dict[str, Any]) -> Update:
+    values = dict(record)
+    cls = {"Inbound": Inbound, "Echo": Echo, "Status": Status}[values.pop("update")]
+    if values.get("timestamp"):
+        values["timestamp"] = datetime.fromisoformat(values["timestamp"])
+    return cls(**values)
 
 
 class PayloadError(ValueError):

@@ -15,13 +15,15 @@ import json
 import logging
 import random
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Sequence
 
 import sqlalchemy as sa
 
-from posta.db import UTCDateTime, connect, metadata, utcnow
+from posta.db import UTCDateTime, connect, insert, metadata, utcnow
 from posta.privacy import mask_phone
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.graph import GraphClient, GraphError
@@ -56,8 +58,38 @@ outbox = sa.Table(
     sa.Column("used_template", sa.Boolean, nullable=False, default=False),
     sa.Column("delivery", sa.String(12)),  # latest webhook status: sent, delivered, read, failed
     sa.Column("error", sa.Text),
+    # Written once: the same decision made twice (a message processed again after a crash)
+    # cannot queue the same message twice.
+    sa.Column("dedupe_key", sa.String(255), unique=True),
 )
 sa.Index("posta_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
+
+# The inbound message being processed, and how many rows it has queued so far: rows queued
+# while handling it get keys derived from its id, the same ones if it is handled again.
+_handling: ContextVar[Optional[List]] = ContextVar("posta_handling", default=None)
+
+
+@contextmanager
+def handling(message_id: str) -> Iterator[None]:
+    """Rows queued inside get deterministic dedupe keys from `message_id`."""
+    token = _handling.set([message_id, 0])
+    try:
+        yield
+    finally:
+        _handling.reset(token)
+
+
+def current_message() -> Optional[str]:
+    state = _handling.get()
+    return state[0] if state else None
+
+
+def _next_key() -> Optional[str]:
+    state = _handling.get()
+    if state is None:
+        return None
+    state[1] += 1
+    return f"{state[0]}:{state[1]}"
 
 
 @dataclass(frozen=True)
@@ -93,23 +125,37 @@ class Outbox:
 
     def enqueue(self, bodies: Sequence[Dict[str, Any]], *, purpose: str, conversation_id: Optional[str] = None,
                 case_id: Optional[int] = None, fallback: Optional[Dict[str, Any]] = None,
-                conn: Optional[sa.engine.Connection] = None) -> List[int]:
-        """Adds messages (already within limits, see `outbound`) in order. Pass `conn` to
-        write them in the same transaction as the decision that caused them."""
+                conn: Optional[sa.engine.Connection] = None, key: Optional[str] = None) -> List[int]:
+        """Adds messages (already within limits, see `outbound`) in order and returns the ids
+        of those added. A message whose dedupe key is already there is not added again: the
+        key is `key` with the message's position, or derived from the inbound message being
+        handled (`handling`). Pass `conn` to write in the caller's transaction."""
         if purpose not in PURPOSES:
             raise ValueError(f"unknown purpose {purpose!r}")
         now = utcnow()
         rows = [dict(recipient=body["to"], body=json.dumps(body, ensure_ascii=False),
                      fallback=json.dumps(fallback, ensure_ascii=False) if fallback else None, purpose=purpose,
                      conversation_id=conversation_id, case_id=case_id, status="pending", attempts=0,
-                     next_attempt_at=now, created_at=now, used_template=False) for body in bodies]
+                     next_attempt_at=now, created_at=now, used_template=False,
+                     dedupe_key=f"{key}:{n}" if key else _next_key()) for n, body in enumerate(bodies)]
         if conn is None:
             with self.engine.begin() as own:
-                ids = [own.execute(outbox.insert().values(**row)).inserted_primary_key[0] for row in rows]
+                ids = self._insert(own, rows)
         else:
-            ids = [conn.execute(outbox.insert().values(**row)).inserted_primary_key[0] for row in rows]
+            ids = self._insert(conn, rows)
         for listener in self._listeners:
             listener()
+        return ids
+
+    def _insert(self, conn, rows: List[Dict[str, Any]]) -> List[int]:
+        ids = []
+        for row in rows:
+            statement = insert(self.engine, outbox).values(**row)
+            if row["dedupe_key"]:
+                statement = statement.on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key])
+            result = conn.execute(statement)
+            if result.rowcount:
+                ids.append(result.inserted_primary_key[0])
         return ids
 
     def claim(self, worker: str, limit: int = 50) -> List[Outgoing]:
