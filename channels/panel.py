@@ -137,6 +137,18 @@ class PanelInput(InputChannel):
             return response.json({"ok": True, "message": message,
                                   "case": _case_json(services(request.app).store.get(case_id), agent.language)})
 
+        @panel.route("/customers/<phone:str>/erase", methods=["POST"])
+        @signed_in
+        async def erase(request: Request, agent: Agent, phone: str) -> HTTPResponse:
+            if not self.accounts.csrf_ok(request.cookies.get(COOKIE),
+                                         request.headers.get("X-CSRF-Token") or request.form.get("csrf")):
+                return response.json({"error": "CSRF token missing or wrong"}, status=403)
+            try:
+                rows = await asyncio.to_thread(services(request.app).desk.erase, agent, phone)
+            except DeskError as refused:
+                return response.json({"error": refused.message(agent.language)}, status=403)
+            return response.json({"ok": True, "rows": rows})
+
         @panel.route("/reports", methods=["GET"])
         @signed_in
         async def reports_page(request: Request, agent: Agent) -> HTTPResponse:

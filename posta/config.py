@@ -71,8 +71,10 @@ class BusinessConfig:
     teams: Mapping[str, Team]
     default_team: str
     agents: Tuple[Agent, ...] = field(default_factory=tuple)
-    # Approved WhatsApp templates by use: agent_new_case, customer_followup -> {name, language}
+    # Approved WhatsApp templates by use: agent_new_case, agent_digest, customer_followup
     whatsapp_templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    escalate_after_minutes: Optional[int] = None  # a case nobody answered by then is moved on
+    retention_days: Optional[int] = None  # closed, quiet conversations older than this are erased
 
     def team_for_topic(self, topic: str) -> str:
         for team in self.teams.values():
@@ -139,11 +141,21 @@ def _parse(raw: dict) -> BusinessConfig:
         default_team=default_team,
         agents=agents,
         whatsapp_templates=_templates((raw.get("whatsapp") or {}).get("templates") or {}),
+        escalate_after_minutes=_positive(raw.get("escalate_after_minutes"), "escalate_after_minutes"),
+        retention_days=_positive((raw.get("privacy") or {}).get("retention_days"), "privacy.retention_days"),
     )
 
 
+def _positive(value, name: str) -> Optional[int]:
+    if value is None:
+        return None
+    if not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{name} must be a whole number above 0")
+    return value
+
+
 def _templates(raw: Mapping[str, dict]) -> Dict[str, Dict[str, str]]:
-    known = ("agent_new_case", "customer_followup")
+    known = ("agent_new_case", "agent_digest", "customer_followup")
     for use, spec in raw.items():
         if use not in known:
             raise ConfigError(f"whatsapp.templates: unknown use {use!r} (known: {', '.join(known)})")

@@ -87,3 +87,4 @@ def _import_tables() -> None:
     import posta.whatsapp.outbox  # noqa: F401
     import posta.desk  # noqa: F401
     import posta.accounts  # noqa: F401
+    import posta.jobs  # noqa: F401

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from posta import reports, routing, summary as summaries, texts, thread
+from posta import privacy, reports, routing, summary as summaries, texts, thread
 from posta.config import Agent, BusinessConfig
 from posta.db import metadata, utcnow
 from posta.hours import business_now
@@ -99,6 +99,9 @@ def parse_command(text: str) -> Optional[Command]:
     match = re.match(r"^/?(?:tomar|take)\s+\+?(\d{8,15})\s*$", text, re.IGNORECASE)  # any chat, by phone
     if match:
         return Command("take", match.group(1))
+    match = re.match(r"^/?(?:borrar|erase)\s+\+?(\d{8,15})\s*$", text, re.IGNORECASE)  # admins
+    if match:
+        return Command("erase", match.group(1))
     return None
 
 
@@ -180,6 +183,7 @@ class Desk:
         return case
 
     async def take(self, agent: Agent, case_id: int) -> Case:
+        before = self.store.get(case_id)
         try:
             case = self.store.take(case_id, agent.name)
         except CaseUnavailable as refused:
@@ -189,9 +193,19 @@ class Desk:
                 raise DeskError("taken_by_other", case=case_id, agent=refused.case.agent) from None
             raise DeskError("closed", case=case_id) from None
         self.set_active(agent, case.id)
-        if self.config.tone == "named" and case.channel in (None, "whatsapp"):
-            await self.conversations.say(case.conversation_id, "utter_agent_intro", agent_name=agent.name)
+        if before.status != "active" and case.channel in (None, "whatsapp"):  # a person is on it now
+            if self.config.tone == "named":
+                await self.conversations.say(case.conversation_id, "utter_agent_intro", agent_name=agent.name)
+            else:
+                self.outbox.enqueue(outbound.text(case.conversation_id, texts.customer("taken", case.language)),
+                                    purpose="relay", conversation_id=case.conversation_id, case_id=case.id)
         return case
+
+    def erase(self, agent: Agent, conversation_id: str) -> int:
+        """Everything about one customer, gone (admins only); returns the rows deleted."""
+        if not agent.is_admin:
+            raise DeskError("admins_only")
+        return sum(privacy.erase(self.engine, conversation_id).values())
 
     async def take_conversation(self, agent: Agent, conversation_id: str) -> Case:
         """Any conversation, even one the bot did not escalate (`agent_takeover`)."""
@@ -319,6 +333,10 @@ class Desk:
         none = texts.desk("none", lang)
         self._tell(agent, "\n".join([texts.desk("mine", lang)] + (mine or [none]) +
                                     [texts.desk("queue", lang)] + (waiting or [none])))
+
+    async def _cmd_erase(self, agent: Agent, arg: Optional[str]) -> None:
+        rows = self.erase(agent, arg)
+        self._tell(agent, texts.desk("erased", agent.language, customer=privacy.mask_phone(arg), rows=rows))
 
     async def _cmd_report(self, agent: Agent, arg: Optional[str]) -> None:
         self._tell(agent, reports.today_line(self.store, self.config, agent.language))

@@ -161,6 +161,10 @@ DESK = {
         "window_closed": "No pude enviarle tu mensaje a {customer}: pasaron más de 24 h desde su último mensaje. Le mandé la plantilla para retomar la charla.",
         "send_failed": "No pude enviar un mensaje a {customer} (caso #{case}): {error}",
         "report": "Hoy: {opened} casos ({reasons}); {closed} devueltos al bot; {waiting} esperando. Primera respuesta humana: mediana {median}.",
+        "digest": "Buen día. {count} casos esperan en la fila de {team}:",
+        "digest_take": "Escribí *tomar N* para tomar uno.",
+        "erased": "Listo: borré todo lo de {customer} ({rows} registros).",
+        "admins_only": "Solo un admin puede hacer eso.",
         "help": ("Comandos:\n*tomar 12* tomar un caso (o *tomar <teléfono>* para cualquier chat)\n*pasar* pasar el caso\n"
                  "*listo* devolver el chat al bot\n*casos* tus casos y la fila\n*cambiar 12* cambiar de caso activo\n"
                  "*nota ...* nota privada\n*transferir a Bruno* o *a soporte*\n*reporte* números de hoy\n"
@@ -197,6 +201,10 @@ DESK = {
         "window_closed": "Your message could not reach {customer}: more than 24 h since their last message. I sent them the template to resume the chat.",
         "send_failed": "A message to {customer} (case #{case}) could not be sent: {error}",
         "report": "Today: {opened} cases ({reasons}); {closed} handed back; {waiting} waiting. First human reply: median {median}.",
+        "digest": "Good morning. {count} cases are waiting in the {team} queue:",
+        "digest_take": "Write *take N* to take one.",
+        "erased": "Done: everything about {customer} is erased ({rows} rows).",
+        "admins_only": "Only an admin can do that.",
         "help": ("Commands:\n*take 12* take a case (or *take <phone>* for any chat)\n*pass* pass the case\n"
                  "*done* hand the chat back to the bot\n*cases* your cases and the queue\n*switch 12* change the active case\n"
                  "*note ...* private note\n*transfer to Bruno* or *to support*\n*report* today's numbers\n"
@@ -207,3 +215,20 @@ DESK = {
 
 def desk(key: str, lang: str, **values) -> str:
     return DESK.get(lang, DESK["en"])[key].format(**values)
+
+
+# What the system itself tells customers (the bot's own words are in domain.yml).
+CUSTOMER = {
+    "es": {
+        "taken": "Una persona del equipo ya está con tu consulta y te escribe por acá.",
+        "still_looking": "Seguimos buscando a la persona indicada para tu consulta; te escribimos por acá en cuanto esté.",
+    },
+    "en": {
+        "taken": "A person on our team is on your request now and will write to you here.",
+        "still_looking": "We are still finding the right person for your request; they will write to you here soon.",
+    },
+}
+
+
+def customer(key: str, lang: str, **values) -> str:
+    return CUSTOMER.get(lang, CUSTOMER["es"])[key].format(**values)

@@ -97,7 +97,10 @@ class Stack:
                     "WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
                     "WHATSAPP_ACCESS_TOKEN": self.graph.access_token,
                     "WHATSAPP_PHONE_NUMBER_ID": self.graph.phone_number_id,
-                    "WHATSAPP_API_BASE_URL": self.graph_server.url, **(extra_env or {})}
+                    "WHATSAPP_API_BASE_URL": self.graph_server.url,
+                    # Timed jobs read the business clock; tests move it, so they run the jobs
+                    # themselves (tests/unit/test_jobs.py).
+                    "POSTA_JOBS_EVERY": "0", **(extra_env or {})}
         self.actions = self._actions_process(now)
         self.worker = Process("worker", [str(ROOT / ".venv" / "bin" / "python"), "-m", "posta.whatsapp.worker"],
                               self.env, work)

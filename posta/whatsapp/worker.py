@@ -1,11 +1,13 @@
-"""The outbox worker: `python -m posta.whatsapp.worker`.
+"""The worker: `python -m posta.whatsapp.worker`.
 
 Sends everything Posta writes to the outbox — bot replies, relayed agent messages, case
 notifications — to the Graph API, in its own process: the Rasa server only writes rows,
 so the HTTP calls, retries and bookkeeping of sending do not take CPU from understanding
-messages. It looks for new rows every `POSTA_OUTBOX_POLL` seconds (default 0.01). Several
-workers can run at once (replicas): claiming a row is a conditional update, so each row is
-sent by one of them.
+messages. It looks for new rows every `POSTA_OUTBOX_POLL` seconds (default 0.01), and runs
+the timed work of `posta.jobs` (opening digests, escalations, retention) every
+`POSTA_JOBS_EVERY` seconds (default 15). Several workers can run at once (replicas):
+claiming a row is a conditional update and each job run is claimed by key, so each row is
+sent, and each job done, by one of them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import logging
 import os
 import signal
 
-from posta import config as posta_config, desk
+from posta import config as posta_config, desk, jobs
+from posta.hours import business_now
 from posta.store import CaseStore
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.graph import GraphClient
@@ -37,11 +40,27 @@ async def serve(settings: WhatsAppSettings, poll: float) -> None:
         loop.add_signal_handler(signum, sender.stop)
     logger.info("outbox worker: sending to %s as phone number id %s", settings.graph.messages_url,
                 settings.phone_number_id or "?")
+    every = float(os.environ.get("POSTA_JOBS_EVERY", "15"))  # 0 turns timed jobs off (tests with a fixed clock)
+    jobs_task = asyncio.ensure_future(run_jobs(config, store, outbox, every)) if every > 0 else None
     try:
         await sender.run()
         await sender.drain()
     finally:
+        if jobs_task:
+            jobs_task.cancel()
         await sender.client.close()
+
+
+async def run_jobs(config, store, outbox, every: float) -> None:
+    contacts = Contacts()
+    while True:
+        try:
+            ran = await asyncio.to_thread(jobs.run_due, config, store, outbox, contacts, business_now(config.timezone))
+            if ran:
+                logger.info("jobs: %s", ", ".join(ran))
+        except Exception:  # keep sending even if a job fails; it is tried again next time
+            logger.exception("jobs: a timed job failed")
+        await asyncio.sleep(every)
 
 
 def main() -> None:

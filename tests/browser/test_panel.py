@@ -158,3 +158,32 @@ def test_reports_page_draws_without_a_network(stack, chrome, screenshots):
     until(chrome, lambda d: d.current_url.endswith("/login"))
     chrome.get(f"{stack.panel_url}/reports")
     until(chrome, lambda d: d.current_url.endswith("/login"))
+
+
+def signed_in_session(stack, name, password):
+    session = requests.Session()
+    session.get(f"{stack.panel_url}/login")
+    session.post(f"{stack.panel_url}/login",
+                 data={"name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")})
+    csrf = session.get(f"{stack.panel_url}/queue").text.split('const CSRF = "')[1].split('"')[0]
+    session.headers["X-CSRF-Token"] = csrf
+    return session
+
+
+def test_only_an_admin_can_erase_a_customer_and_then_nothing_of_them_remains(stack, cases):
+    from posta import thread
+    from posta.whatsapp.contacts import inbox
+
+    customer = Phone(stack, name="Borrar")
+    customer.text("me duele el ojo izquierdo desde ayer")
+    customer.wait()
+    assert cases.open_case_for(customer.number) is not None
+    ana = signed_in_session(stack, "Ana", "ana-demo")
+    assert ana.post(f"{stack.panel_url}/customers/{customer.number}/erase").status_code == 403
+    carla = signed_in_session(stack, "Carla", "carla-demo")
+    erased = carla.post(f"{stack.panel_url}/customers/{customer.number}/erase")
+    assert erased.status_code == 200 and erased.json()["rows"] > 5
+    assert cases.cases(conversation_id=customer.number) == []
+    assert thread.load_events(cases.engine, customer.number) == []
+    with cases.engine.connect() as conn:
+        assert conn.execute(inbox.select().where(inbox.c.sender == customer.number)).first() is None

@@ -152,6 +152,7 @@ def test_a_send_that_keeps_failing_is_recorded_on_the_case(stack, cases, custome
     ana.wait_for_text(f"Tomar #{case.id}")
     ana.press(f"posta:take:{case.id}")
     ana.wait_for_text("Tomaste el caso")
+    customer.wait_for_text("Una persona del equipo ya está con tu consulta")
     stack.graph.fail_next(1, status=400, code=131026)  # "message undeliverable": not worth retrying
     ana.text("te llamo en 5 minutos")
     ana.wait_for_text("No pude enviar")
@@ -191,6 +192,7 @@ def test_asked_for_a_person_relay_both_ways_and_handback(stack, cases, customer,
     ana.press(f"posta:take:{case.id}", f"Tomar #{case.id}")
     ana.wait_for_text("Tomaste el caso")
 
+    assert "Una persona del equipo ya está con tu consulta" in shown(customer.wait()[0])  # told once taken
     ana.text("Hola Lucía, soy Ana. ¿En qué te ayudo?")
     assert shown(customer.wait()[0]) == "Hola Lucía, soy Ana. ¿En qué te ayudo?"
     customer.text("quiero saber si tienen multifocales varilux")

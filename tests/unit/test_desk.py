@@ -64,7 +64,8 @@ def test_take_relay_and_hand_back(desk):
     run(desk.agent_message(ana, message(f"tomar {case.id}")))
     assert desk.store.get(case.id).status == "active"
     run(desk.agent_message(ana, message("Hola Lucía!")))
-    assert sent_to(desk, case.conversation_id) == ["Hola Lucía!"]
+    assert sent_to(desk, case.conversation_id) == [
+        "Una persona del equipo ya está con tu consulta y te escribe por acá.", "Hola Lucía!"]
     assert ("log", case.conversation_id, "Ana", "Hola Lucía!") in desk.conversations.calls
     assert desk.store.get(case.id).first_reply_at is not None
     run(desk.agent_message(ana, message("listo")))

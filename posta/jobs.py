@@ -1,0 +1,135 @@
+"""Timed work, run by the worker process: once each, however many workers or restarts.
+
+- At each opening, every team gets a digest of the cases that waited overnight (the
+  `agent_digest` template when an agent's 24-hour window is closed).
+- A case nobody answered within `escalate_after_minutes` (business hours only) goes to
+  another available agent, or is raised to the admins; the customer is told once.
+- Every day, conversations closed and quiet for `retention_days` are erased.
+
+Each run is claimed by inserting its key into `posta_job_runs` (ON CONFLICT DO NOTHING):
+the worker that inserts it does the work, any other skips it. The keys hold across
+restarts, so nothing is sent twice and nothing is skipped because a worker was down for a
+moment (a missed opening is caught up within `CATCH_UP`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import List
+
+import sqlalchemy as sa
+
+from posta import desk, privacy, routing, texts
+from posta.config import Agent, BusinessConfig
+from posta.db import UTCDateTime, insert, metadata, utcnow
+from posta.store import Case, CaseStore
+from posta.whatsapp import outbound
+from posta.whatsapp.contacts import Contacts
+from posta.whatsapp.outbox import Outbox
+
+logger = logging.getLogger(__name__)
+CATCH_UP = timedelta(hours=2)
+
+job_runs = sa.Table(
+    "posta_job_runs",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("ran_at", UTCDateTime, nullable=False),
+)
+
+
+def once(store: CaseStore, key: str) -> bool:
+    """True for exactly one caller per key, ever."""
+    with store.engine.begin() as conn:
+        return bool(conn.execute(insert(store.engine, job_runs).values(key=key, ran_at=utcnow())
+                                 .on_conflict_do_nothing(index_elements=[job_runs.c.key])).rowcount)
+
+
+def run_due(config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: Contacts, now: datetime) -> List[str]:
+    """Everything due at `now` (business time); returns the keys this call ran."""
+    ran = []
+    ran += opening_digests(config, store, outbox, contacts, now)
+    ran += escalations(config, store, outbox, contacts, now)
+    ran += retention(config, store, now)
+    return ran
+
+
+def opening_digests(config, store, outbox, contacts, now) -> List[str]:
+    opening = _latest_opening(config, now)
+    if opening is None or now - opening > CATCH_UP:
+        return []
+    ran = []
+    for team in config.teams:
+        waiting = [c for c in store.open_cases(team=team, status="waiting") if c.created_at < opening]
+        key = f"digest:{opening.isoformat()}:{team}"
+        if waiting and once(store, key):
+            for agent in (a for a in config.agents if team in a.teams):
+                _digest(config, outbox, contacts, agent, team, waiting, key)
+            ran.append(key)
+    return ran
+
+
+def _digest(config, outbox, contacts, agent: Agent, team: str, waiting: List[Case], key: str) -> None:
+    lang = agent.language
+    if not contacts.window_open(agent.phone):
+        template = config.whatsapp_templates.get("agent_digest")
+        if template:
+            outbox.enqueue([outbound.template(agent.phone, template["name"], template.get("language", lang),
+                                              [str(len(waiting)), config.teams[team].name])],
+                           purpose="notify", key=f"{key}:{agent.phone}")
+        return
+    lines = [texts.desk("digest", lang, count=len(waiting), team=config.teams[team].name)]
+    lines += [f"#{c.id} {c.customer_name or c.conversation_id} · {texts.topic_name(c.topic, lang)}" for c in waiting]
+    lines.append(texts.desk("digest_take", lang))
+    outbox.enqueue(outbound.text(agent.phone, "\n".join(lines)), purpose="notify", key=f"{key}:{agent.phone}")
+
+
+def escalations(config, store, outbox, contacts, now) -> List[str]:
+    limit = config.escalate_after_minutes
+    if not limit or not config.schedule.is_open(now):
+        return []
+    ran = []
+    opening = _latest_opening(config, now) or now
+    for case in store.open_cases():
+        waited = now - max(case.assigned_at or case.created_at, opening)  # the night does not count
+        if case.first_reply_at or case.status == "active" or waited < timedelta(minutes=limit):
+            continue
+        key = f"escalate:{case.id}"
+        if not once(store, key):
+            continue
+        chosen = routing.choose_agent(config, case.team, case.language, now, store.load_by_agent(),
+                                      store.last_assignment_by_agent(), exclude={case.agent} if case.agent else ())
+        if chosen is not None:
+            moved = store.reassign(case.id, team=case.team, agent=chosen.name, by=None, kind="escalated")
+            desk.announce(config, outbox, contacts, moved)
+        else:
+            store.record(case.id, "escalated", None, "admins")
+            admins = [a for a in config.agents if a.is_admin]
+            desk.announce(config, outbox, contacts, case, recipients=admins)
+        if case.channel in (None, "whatsapp"):
+            outbox.enqueue(outbound.text(case.conversation_id, texts.customer("still_looking", case.language)),
+                           purpose="relay", conversation_id=case.conversation_id, case_id=case.id, key=key)
+        ran.append(key)
+    return ran
+
+
+def retention(config, store, now) -> List[str]:
+    days = config.retention_days
+    key = f"purge:{now.date().isoformat()}"
+    if not days or not once(store, key):
+        return []
+    erased = privacy.purge(store.engine, days)
+    logger.info("retention: erased %d conversations quiet for %d days", erased, days)
+    return [key]
+
+
+def _latest_opening(config: BusinessConfig, now: datetime):
+    """The start of the latest shift that began at or before `now`."""
+    day_before = now - timedelta(days=1, minutes=1)
+    opening = config.schedule.next_opening(day_before)
+    latest = None
+    while opening is not None and opening <= now:
+        latest = opening
+        opening = config.schedule.next_opening(opening)
+    return latest

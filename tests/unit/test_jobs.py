@@ -1,0 +1,80 @@
+"""Timed work: once each, whatever the number of workers."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from posta import config, jobs
+from posta.store import CaseStore, cases
+from posta.summary import CaseSummary
+from posta.whatsapp.contacts import Contacts
+from posta.whatsapp.outbox import Outbox
+
+BA = ZoneInfo("America/Argentina/Buenos_Aires")
+MONDAY_OPENING = datetime(2026, 11, 30, 10, 5, tzinfo=BA)
+WEDNESDAY_11 = datetime(2026, 11, 25, 11, 0, tzinfo=BA)
+
+
+@pytest.fixture
+def parts(tmp_path):
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    return config.load(), CaseStore(url), Outbox(url), Contacts(url)
+
+
+def run(*args):
+    """What ran, apart from the daily retention purge."""
+    return [key for key in jobs.run_due(*args) if not key.startswith("purge:")]
+
+
+def a_case(store, conversation, team, agent=None, at=None, reason="requested"):
+    case = store.open_case(CaseSummary(conversation_id=conversation, reason=reason, topic="general",
+                                       language="es", customer_name="Lucía"), team=team, agent=agent,
+                           channel="whatsapp")
+    with store.engine.begin() as conn:
+        conn.execute(cases.update().where(cases.c.id == case.id).values(created_at=at, assigned_at=at))
+    return store.get(case.id)
+
+
+def test_the_overnight_digest_goes_out_once_per_team_even_with_two_workers(parts):
+    business, store, outbox, contacts = parts
+    a_case(store, "5491100000001", "sales", at=MONDAY_OPENING - timedelta(hours=11))
+    first = run(business, store, outbox, contacts, MONDAY_OPENING)
+    second = run(business, store, outbox, contacts, MONDAY_OPENING + timedelta(seconds=15))
+    assert first == ["digest:2026-11-30T10:00:00-03:00:sales"] and second == []
+    digests = [r for r in outbox.rows() if r.purpose == "notify"]
+    assert {r.recipient for r in digests} == {"5491155550001", "5491155550003"}  # Ana and Carla, sales
+    assert {r.body["template"]["name"] for r in digests} == {"posta_digest"}  # nobody wrote in 24 h
+
+
+def test_no_digest_hours_after_opening_or_when_nothing_waited(parts):
+    business, store, outbox, contacts = parts
+    assert run(business, store, outbox, contacts, MONDAY_OPENING + timedelta(hours=5)) == []
+    assert outbox.rows() == []
+
+
+def test_an_unanswered_case_goes_to_the_admins_and_the_customer_is_told_once(parts):
+    business, store, outbox, contacts = parts
+    case = a_case(store, "5491100000002", "sales", agent="Ana", at=WEDNESDAY_11 - timedelta(minutes=20))
+    ran = run(business, store, outbox, contacts, WEDNESDAY_11)
+    assert f"escalate:{case.id}" in ran
+    assert run(business, store, outbox, contacts, WEDNESDAY_11 + timedelta(minutes=1)) == []
+    told = [r for r in outbox.rows(case.conversation_id)]
+    assert len(told) == 1 and "Seguimos buscando" in told[0].body["text"]["body"]
+    # At 11:00 nobody else is on sales (Carla starts at 14:00): the admin (Carla) is told.
+    assert {r.recipient for r in outbox.rows() if r.purpose == "notify"} == {"5491155550003"}
+    assert "escalated" in [e.kind for e in store.history(case.id)]
+
+
+def test_an_answered_case_is_left_alone(parts):
+    business, store, outbox, contacts = parts
+    case = a_case(store, "5491100000003", "sales", agent="Ana", at=WEDNESDAY_11 - timedelta(minutes=40))
+    store.first_reply(case.id)
+    assert run(business, store, outbox, contacts, WEDNESDAY_11) == []
+
+
+def test_retention_runs_once_a_day(parts):
+    business, store, outbox, contacts = parts
+    assert "purge:2026-11-25" in jobs.run_due(business, store, outbox, contacts, WEDNESDAY_11)
+    assert "purge:2026-11-25" not in jobs.run_due(business, store, outbox, contacts, WEDNESDAY_11)
+    assert "purge:2026-11-26" in jobs.run_due(business, store, outbox, contacts, WEDNESDAY_11 + timedelta(days=1))
