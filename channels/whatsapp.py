@@ -37,7 +37,7 @@ from posta.desk import Desk
 from posta.whatsapp import inbound, outbound
 from posta.whatsapp.inbound import Inbound, Status
 from posta.privacy import mask_phone
-from posta.whatsapp.contacts import Received
+from posta.whatsapp.contacts import STALE_CLAIM, Received
 from posta.whatsapp.outbox import Outbox, current_message, handling
 from posta.whatsapp.settings import WhatsAppSettings
 
@@ -182,7 +182,11 @@ class WhatsAppInput(InputChannel):
             # Durably recorded before the 200: processing works from the inbox, so a process
             # killed after answering loses nothing. No await here: under load it would queue
             # the answer behind the messages being processed.
-            fresh = self.services.inbox.accept(updates)
+            try:
+                fresh = self.services.inbox.accept(updates)
+            except Exception:  # the database is away: not recorded, so not acknowledged
+                logger.exception("WhatsApp webhook: could not record the messages; Meta will retry")
+                return response.json({"error": "could not record; retry"}, status=503)
             for repeat in (u for u in updates if u not in fresh):
                 logger.info("WhatsApp message %s delivered again; ignored", getattr(repeat, "id", "?"))
             for status in (u for u in fresh if isinstance(u, Status)):
@@ -224,6 +228,21 @@ class WhatsAppInput(InputChannel):
         self._wake.set()
 
     async def _process(self, received: Received, on_new_message) -> None:
+        keeper = asyncio.ensure_future(self._keep_claimed(received.row_id))
+        try:
+            await self._handle(received, on_new_message)
+        finally:
+            keeper.cancel()
+
+    async def _keep_claimed(self, row_id: int) -> None:
+        while True:
+            await asyncio.sleep(STALE_CLAIM.total_seconds() / 3)
+            try:
+                await asyncio.to_thread(self.services.inbox.keep, row_id, self.worker)
+            except Exception:  # the database is away: the claim may go stale; the tracker check covers that
+                logger.warning("WhatsApp inbox: could not renew the claim on message row %s", row_id)
+
+    async def _handle(self, received: Received, on_new_message) -> None:
         update = received.update
         with handling(update.id):  # what this message queues is keyed by it: never sent twice
             try:
@@ -233,9 +252,13 @@ class WhatsAppInput(InputChannel):
                     await self.desk.business_echo(update)
                 await asyncio.to_thread(self.services.inbox.processed, received.row_id)
             except Exception as error:
-                logger.exception("WhatsApp message %s could not be handled", update.id)
-                if await asyncio.to_thread(self.services.inbox.failed, received.row_id, repr(error)):
-                    logger.error("WhatsApp message %s set aside after %d tries", update.id, received.attempts + 1)
+                logger.exception("WhatsApp message %s could not be handled (try %d)", update.id,
+                                 received.attempts + 1)
+                try:
+                    if await asyncio.to_thread(self.services.inbox.failed, received.row_id, repr(error)):
+                        logger.error("WhatsApp message %s set aside after %d tries", update.id, received.attempts + 1)
+                except Exception:  # the database is away too: the claim goes stale and is taken again
+                    logger.exception("WhatsApp inbox: could not record the failure of %s", update.id)
 
     async def _inbound(self, message: Inbound, on_new_message, retry: bool = False) -> None:
         agent = self.config.agent_by_phone(message.sender)

@@ -66,7 +66,11 @@ def connect(url: Optional[str] = None) -> Engine:
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
     _import_tables()
-    metadata.create_all(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Replicas and workers start together: one creates the tables, the others wait.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(72617)"))
+        metadata.create_all(conn)
     return engine
 
 

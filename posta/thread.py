@@ -19,22 +19,30 @@ from posta import texts
 from posta.summary import EXTERNAL_PREFIX, ROLLOVER
 
 
+# Rasa creates its `events` table on its first write; before that there is nothing to read
+# (SQLite says OperationalError, PostgreSQL ProgrammingError).
+NO_TABLE_YET = (sa.exc.OperationalError, sa.exc.ProgrammingError)
+
+
 def load_events(engine: Engine, conversation_id: str) -> List[Dict[str, Any]]:
     """Every event of a conversation, oldest first (empty before Rasa's first write)."""
     query = sa.text("SELECT data FROM events WHERE sender_id = :sender ORDER BY id")
     try:
         with engine.connect() as conn:
             return [json.loads(data) for (data,) in conn.execute(query, {"sender": conversation_id})]
-    except sa.exc.OperationalError:  # Rasa has not created its table yet
+    except NO_TABLE_YET:
         return []
 
 
 def has_message(engine: Engine, conversation_id: str, message_id: str) -> bool:
     """Whether Rasa already logged this inbound message (so handling it again would double it)."""
     query = sa.text("SELECT 1 FROM events WHERE sender_id = :sender AND type_name = 'user' AND data LIKE :pattern")
-    with engine.connect() as conn:
-        return conn.execute(query, {"sender": conversation_id,
-                                    "pattern": f'%"message_id": {json.dumps(message_id)}%'}).first() is not None
+    try:
+        with engine.connect() as conn:
+            return conn.execute(query, {"sender": conversation_id,
+                                        "pattern": f'%"message_id": {json.dumps(message_id)}%'}).first() is not None
+    except NO_TABLE_YET:
+        return False
 
 
 def rolled_over(events: Iterable[Dict[str, Any]]) -> bool:

@@ -8,6 +8,7 @@ restarts and replicas, and every process agrees on whether a contact's window is
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional, Sequence
@@ -39,12 +40,18 @@ inbox = sa.Table(
     sa.Column("claimed_by", sa.String(36)),
     sa.Column("claimed_at", UTCDateTime),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("retry_at", UTCDateTime),  # after a failed try, not before this
     sa.Column("processed_at", UTCDateTime),
     sa.Column("error", sa.Text),
 )
 sa.Index("posta_inbox_unprocessed", inbox.c.processed_at, inbox.c.sender)
-STALE_CLAIM = timedelta(seconds=60)  # a replica that died mid-message gives it back
-MAX_ATTEMPTS = 3  # then the message is set aside (logged) rather than block its sender
+# A replica that died mid-message gives it back after this long. A live replica renews its
+# claim (`keep`) while it works, so a slow message (an action server restarting) is not
+# taken over by another replica and handled twice.
+STALE_CLAIM = timedelta(seconds=float(os.environ.get("POSTA_INBOX_STALE_SECONDS", "30")))
+# Tries, with growing pauses (1 s doubling, at most a minute: about 8 minutes in all), before
+# a message that keeps failing is set aside, logged, rather than block its sender for ever.
+MAX_ATTEMPTS = 12
 
 
 class Contacts:
@@ -121,7 +128,8 @@ class Inbox:
         earlier = inbox.alias("earlier")
         waits = sa.exists().where(earlier.c.sender == inbox.c.sender, earlier.c.id < inbox.c.id,
                                   earlier.c.processed_at.is_(None))
-        free = sa.or_(inbox.c.claimed_at.is_(None), inbox.c.claimed_at < now - STALE_CLAIM)
+        free = sa.and_(sa.or_(inbox.c.claimed_at.is_(None), inbox.c.claimed_at < now - STALE_CLAIM),
+                       sa.or_(inbox.c.retry_at.is_(None), inbox.c.retry_at <= now))
         query = (sa.select(inbox.c.id).where(inbox.c.processed_at.is_(None), free, ~waits)
                  .order_by(inbox.c.id).limit(limit))
         claimed = []
@@ -133,16 +141,24 @@ class Inbox:
             rows = conn.execute(sa.select(inbox).where(inbox.c.id.in_(claimed)).order_by(inbox.c.id)).fetchall()
         return [Received(r.id, from_record(json.loads(r.payload)), r.attempts - 1) for r in rows]
 
+    def keep(self, row_id: int, worker: str) -> None:
+        """Renews `worker`'s claim on a message it is still processing."""
+        with self.engine.begin() as conn:
+            conn.execute(inbox.update().where(inbox.c.id == row_id, inbox.c.claimed_by == worker)
+                         .values(claimed_at=utcnow()))
+
     def processed(self, row_id: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(inbox.update().where(inbox.c.id == row_id).values(processed_at=utcnow()))
 
     def failed(self, row_id: int, error: str) -> bool:
-        """A try that raised; the message is given up after `MAX_ATTEMPTS` tries (True then)."""
+        """A try that raised (a database or Redis restart, a bug): tried again after a pause,
+        and given up after `MAX_ATTEMPTS` tries (True then)."""
         with self.engine.begin() as conn:
             attempts = conn.execute(sa.select(inbox.c.attempts).where(inbox.c.id == row_id)).scalar()
             give_up = attempts >= MAX_ATTEMPTS
+            pause = timedelta(seconds=min(60, 2 ** (attempts - 1)))
             conn.execute(inbox.update().where(inbox.c.id == row_id).values(
-                claimed_by=None, claimed_at=None, error=error[:1000],
+                claimed_by=None, claimed_at=None, error=error[:1000], retry_at=utcnow() + pause,
                 processed_at=utcnow() if give_up else None))
         return give_up

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
 import uuid
 from contextlib import contextmanager
@@ -32,10 +33,14 @@ logger = logging.getLogger(__name__)
 
 PURPOSES = ("reply", "relay", "notify", "info")  # bot reply, agent->customer, case notification, agent info
 TO_AGENTS = ("notify", "info")
-MAX_ATTEMPTS = 6
-FIRST_RETRY = 0.5  # seconds; doubles each attempt, capped at MAX_RETRY
-MAX_RETRY = 60.0
-STALE_CLAIM = timedelta(minutes=2)  # a sender that died mid-send gives its rows back
+# 429, 5xx and timeouts are retried: 0.5 s doubling, at most 30 s apart (so sending resumes
+# soon after an outage ends), 18 tries in all (about 6 minutes), so an outage of Meta's API
+# of a few minutes loses nothing.
+MAX_ATTEMPTS = 18
+FIRST_RETRY = 0.5
+MAX_RETRY = 30.0
+# A sender that died mid-send gives its rows back after this long.
+STALE_CLAIM = timedelta(seconds=float(os.environ.get("POSTA_OUTBOX_STALE_SECONDS", "120")))
 
 outbox = sa.Table(
     "posta_outbox",
@@ -328,8 +333,21 @@ class Sender:
                 return False
             await self._give_up(row, str(error))
             return True
-        await asyncio.to_thread(self.outbox.sent, row.id, wamid, templated)
+        await self._mark_sent(row, wamid, templated)
         return True
+
+    async def _mark_sent(self, row: Outgoing, wamid: str, templated: bool) -> None:
+        """Meta has it: record that, waiting out a database restart rather than sending
+        it again (a resend would reach the customer twice)."""
+        pause = 0.5
+        while True:
+            try:
+                await asyncio.to_thread(self.outbox.sent, row.id, wamid, templated)
+                return
+            except Exception:
+                logger.warning("outbox %s: sent, but could not record it yet; trying again", row.id)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 10.0)
 
     async def _give_up(self, row: Outgoing, error: str) -> None:
         logger.error("outbox %s: could not send to %s (%s): %s", row.id, mask_phone(row.recipient), row.purpose, error)
