@@ -25,7 +25,10 @@ class Services:
 def services(app) -> Services:
     """The process's services, made on first use (the Rasa agent must be loaded by then)."""
     if not hasattr(app.ctx, "posta"):
+        from channels.action_endpoint import be_patient
         from channels.whatsapp import RasaConversations, WhatsAppOutput
+
+        be_patient(app.ctx.agent)
 
         store, outbox, contacts = CaseStore(), Outbox(), Contacts()
         config = posta_config.current()
