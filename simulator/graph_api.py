@@ -51,6 +51,8 @@ class FakeGraphAPI:
     _plan: Deque[Tuple[str, Any]] = field(default_factory=deque)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _outage: Tuple[float, float] = (0.0, 0.0)
+    _outage_turn: Any = field(default_factory=lambda: itertools.count())
 
     # -- what tests and the simulator ask of it ------------------------------------------
 
@@ -61,6 +63,12 @@ class FakeGraphAPI:
     def time_out_next(self, times: int = 1, seconds: float = 30.0) -> None:
         with self._lock:
             self._plan.extend([("timeout", seconds)] * times)
+
+    def fail_for(self, seconds: float, timeout: float = 15.0) -> None:
+        """An outage: for `seconds`, every request fails, in turn with a 500, a 429 and a
+        timeout (the answer comes after `timeout` seconds, also a 500)."""
+        with self._lock:
+            self._outage = (time.time() + seconds, timeout)
 
     def delivered(self, to: Optional[str] = None) -> List[Dict[str, Any]]:
         """Bodies Meta accepted, in order (optionally to one phone)."""
@@ -83,6 +91,9 @@ class FakeGraphAPI:
         with self._lock:
             if self._plan:
                 planned = self._plan.popleft()
+            elif time.time() < self._outage[0]:
+                planned = [("status", (500, 131000)), ("status", (429, 130429)),
+                           ("timeout", self._outage[1])][next(self._outage_turn) % 3]
         raw = await request.read()
         try:
             body = json.loads(raw)
@@ -90,6 +101,7 @@ class FakeGraphAPI:
             body = raw.decode(errors="replace")
         if planned and planned[0] == "timeout":
             await asyncio.sleep(planned[1])
+            planned = ("status", (500, 131000))  # if the caller is still waiting
         status, answer = self._answer(request, body, planned)
         wamid = answer.get("messages", [{}])[0].get("id") if status == 200 else None
         recorded = Recorded(time.time(), request.path, request.headers.get("Authorization"), body, status, answer,
