@@ -9,7 +9,7 @@ from posta import privacy
 from posta.db import utcnow
 from posta.store import CaseStore, case_events, cases
 from posta.summary import CaseSummary
-from posta.whatsapp.contacts import Contacts, Inbox, contacts, inbox
+from posta.whatsapp.contacts import Inbox, contacts, inbox
 from posta.whatsapp.inbound import Inbound
 from posta.whatsapp.outbox import Outbox, outbox
 
