@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install browser train run shell test validate test-stories test-python nlu-report bench bench-quick clean
+.PHONY: install browser nginx run-prod train run shell test validate test-stories test-python nlu-report bench bench-quick reliability clean
 
 install: $(VENV)/.installed $(SPACY)/meta.json
 
@@ -33,6 +33,10 @@ browser:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
 	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji >/dev/null; }
 
+# nginx, from Debian's packages, for the production profile.
+nginx:
+	@command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+
 train: $(MODEL)
 
 $(MODEL): $(MODEL_INPUTS) | install
@@ -40,6 +44,10 @@ $(MODEL): $(MODEL_INPUTS) | install
 
 run: install $(MODEL)
 	scripts/run
+
+# Two replicas behind nginx on PostgreSQL + Redis (docs/deploy.md).
+run-prod: install $(MODEL) nginx
+	$(PY) -m deploy.profile
 
 shell: install $(MODEL)
 	scripts/run shell
@@ -50,7 +58,7 @@ validate: install
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --e2e --fail-on-prediction-errors --out results/stories
 
-test-python: $(MODEL) browser
+test-python: $(MODEL) browser nginx
 	$(PY) -m pytest -q tests
 
 test: validate test-stories test-python
@@ -65,6 +73,11 @@ bench: $(MODEL)
 
 bench-quick: $(MODEL)
 	$(PY) -m bench --quick
+
+# The production profile under load and faults (restarts this machine's PostgreSQL and
+# Redis): docs/reliability.md. About 15 minutes.
+reliability: $(MODEL) nginx
+	$(PY) -m bench.reliability
 
 clean:
 	rm -rf models results .pytest_cache posta.db*

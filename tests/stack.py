@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +16,7 @@ from typing import Dict, List, Optional
 
 import requests
 
+from deploy.processes import Process, free_port
 from posta.whatsapp.inbound import sign
 from simulator.app import Simulator
 
@@ -30,47 +27,11 @@ RASA = str(ROOT / ".venv" / "bin" / "rasa")
 MODEL = ROOT / "models" / "posta.tar.gz"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Process:
-    def __init__(self, name: str, args: List[str], env: Dict[str, str], log_dir: Path) -> None:
-        self.name, self.args, self.env = name, args, env
-        self.log = log_dir / f"{name}.log"
-        self.proc: Optional[subprocess.Popen] = None
-
-    def start(self) -> None:
-        handle = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=handle,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-    def wait_until(self, url: str, timeout: float) -> None:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.tail()}")
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{self.name} not ready after {timeout:.0f} s:\n{self.tail()}")
-
-    def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+def whatsapp_env(graph, graph_url: str) -> Dict[str, str]:
+    """The WhatsApp channel's settings for talking to the Graph API fake at `graph_url`."""
+    return {"WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+            "WHATSAPP_ACCESS_TOKEN": graph.access_token, "WHATSAPP_PHONE_NUMBER_ID": graph.phone_number_id,
+            "WHATSAPP_API_BASE_URL": graph_url}
 
 
 class Stack:
@@ -94,10 +55,7 @@ class Stack:
             "tracker_store:\n  type: channels.tracker_store.PostaTrackerStore\n")
         self.env = {**os.environ, "POSTA_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT),
                     "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-                    "WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-                    "WHATSAPP_ACCESS_TOKEN": self.graph.access_token,
-                    "WHATSAPP_PHONE_NUMBER_ID": self.graph.phone_number_id,
-                    "WHATSAPP_API_BASE_URL": self.graph_server.url,
+                    **whatsapp_env(self.graph, self.graph_server.url),
                     # Timed jobs read the business clock; tests move it, so they run the jobs
                     # themselves (tests/unit/test_jobs.py).
                     "POSTA_JOBS_EVERY": "0", **(extra_env or {})}

@@ -1,0 +1,69 @@
+"""Two replicas behind nginx on PostgreSQL and Redis; one is killed in the middle of a burst.
+Every customer message must be answered exactly once, every case must exist, and no agent
+may be told about the same case twice."""
+
+import threading
+import time
+from collections import Counter
+
+import sqlalchemy as sa
+
+from posta.store import CaseStore
+from posta.whatsapp.contacts import inbox
+from tests.phones import Phone, shown
+
+QUESTIONS = ["hola", "donde estan ubicados?", "aceptan tarjeta de credito?", "hacen envios al interior?",
+             "que cubre la garantia?"]
+
+
+def test_a_replica_killed_mid_burst_loses_nothing_and_doubles_nothing(production):
+    profile = production.profile
+    customers = [Phone(production, name=f"Cliente {n}") for n in range(6)]
+    escalating = Phone(production, name="Lucía")
+    sent = Counter()
+    errors = []
+
+    def converse(phone, texts):
+        try:
+            for text in texts:
+                before = len(phone.delivered())
+                phone.text(text)
+                sent[phone.number] += 1
+                deadline = time.time() + 60
+                while len(phone.delivered()) <= before and time.time() < deadline:
+                    time.sleep(0.05)
+        except Exception as error:  # collected: a thread's assertion would be lost otherwise
+            errors.append(error)
+
+    threads = [threading.Thread(target=converse, args=(phone, QUESTIONS)) for phone in customers]
+    threads.append(threading.Thread(target=converse, args=(escalating, ["hola", "quiero hablar con una persona"])))
+    for thread in threads:
+        thread.start()
+    while sum(sent.values()) < 12:  # mid-burst
+        time.sleep(0.02)
+    profile.replicas[0].kill()
+    for thread in threads:
+        thread.join(120)
+    assert not errors, errors
+    assert sum(sent.values()) == 6 * len(QUESTIONS) + 2
+
+    time.sleep(3)  # anything doubled would have arrived by now
+    for phone in customers:
+        replies = phone.delivered()
+        assert len(replies) == len(QUESTIONS), (phone.number, [shown(r) for r in replies])
+    assert [shown(r).split(".")[0] for r in escalating.delivered()][1] == "Te paso con una persona de nuestro equipo"
+    assert len(escalating.delivered()) == 2
+
+    store = CaseStore(profile.env["POSTA_DATABASE_URL"])
+    [case] = store.cases(conversation_id=escalating.number)
+    notified = Counter(r.body.get("to") for r in production.graph.attempts()
+                       if r.accepted and r.body.get("to") in ("5491155550001", "5491155550003")
+                       and str(case.id) in str(r.body))
+    assert notified and max(notified.values()) == 1, notified  # each agent told once
+    with store.engine.connect() as conn:
+        unprocessed = conn.execute(sa.select(sa.func.count()).where(inbox.c.processed_at.is_(None))).scalar()
+        user_events = dict(conn.execute(sa.text(
+            "SELECT sender_id, count(*) FROM events WHERE type_name = 'user' GROUP BY sender_id")).fetchall())
+    assert unprocessed == 0
+    for phone in customers + [escalating]:
+        assert user_events[phone.number] == sent[phone.number], phone.number  # each message logged once
