@@ -39,7 +39,8 @@ TO_AGENTS = ("notify", "info")
 MAX_ATTEMPTS = 18
 FIRST_RETRY = 0.5
 MAX_RETRY = 30.0
-# A sender that died mid-send gives its rows back after this long.
+# A sender that died mid-send gives its rows back after this long: keep it well above the
+# Graph API call's timeout, or a slow call's message would be sent again by another sender.
 STALE_CLAIM = timedelta(seconds=float(os.environ.get("POSTA_OUTBOX_STALE_SECONDS", "120")))
 
 outbox = sa.Table(
@@ -183,12 +184,12 @@ class Outbox:
         return [Outgoing.from_row(r) for r in rows]
 
     def sent(self, row_id: int, wamid: str, used_template: bool) -> None:
-        self._update(row_id, status="sent", wamid=wamid, sent_at=utcnow(), used_template=used_template,
+        self._update(row_id, None, status="sent", wamid=wamid, sent_at=utcnow(), used_template=used_template,
                      attempts=outbox.c.attempts + 1, error=None)
 
-    def retry(self, row_id: int, error: str, delay: float) -> None:
-        self._update(row_id, status="pending", error=error, attempts=outbox.c.attempts + 1,
-                     next_attempt_at=utcnow() + timedelta(seconds=delay), claimed_by=None)
+    def retry(self, row_id: int, error: str, delay: float, owner: Optional[str] = None) -> bool:
+        return self._update(row_id, owner, status="pending", error=error, attempts=outbox.c.attempts + 1,
+                            next_attempt_at=utcnow() + timedelta(seconds=delay), claimed_by=None)
 
     def release(self, row_ids: Sequence[int]) -> None:
         """Gives claimed rows back, unsent (they wait behind an earlier one being retried)."""
@@ -197,8 +198,8 @@ class Outbox:
                 conn.execute(outbox.update().where(outbox.c.id.in_(row_ids)).values(
                     status="pending", claimed_by=None))
 
-    def failed(self, row_id: int, error: str) -> None:
-        self._update(row_id, status="failed", error=error, attempts=outbox.c.attempts + 1)
+    def failed(self, row_id: int, error: str, owner: Optional[str] = None) -> bool:
+        return self._update(row_id, owner, status="failed", error=error, attempts=outbox.c.attempts + 1)
 
     def delivery(self, wamid: str, status: str, error: Optional[str] = None) -> Optional[Outgoing]:
         """Writes a webhook status onto the message it is about; None for unknown ids."""
@@ -223,9 +224,15 @@ class Outbox:
         with self.engine.connect() as conn:
             return [Outgoing.from_row(r) for r in conn.execute(query)]
 
-    def _update(self, row_id: int, **values: Any) -> None:
+    def _update(self, row_id: int, owner: Optional[str], **values: Any) -> bool:
+        """Updates a row; with `owner`, only while that sender still holds its claim: a sender
+        whose call outlived its claim must not undo what the sender that took over did
+        (putting a sent message back in the queue would send it twice)."""
+        query = outbox.update().where(outbox.c.id == row_id)
+        if owner:
+            query = query.where(outbox.c.status == "sending", outbox.c.claimed_by == owner)
         with self.engine.begin() as conn:
-            conn.execute(outbox.update().where(outbox.c.id == row_id).values(**values))
+            return bool(conn.execute(query.values(**values)).rowcount)
 
 
 FailureHandler = Callable[[Outgoing, str], Awaitable[None]]
@@ -309,7 +316,7 @@ class Sender:
                     # The agent was notified with a template; what they missed stays in the
                     # case thread and reaches them when they write (take, cases).
                     logger.info("outbox %s: %s has not written in 24 h; not sent", row.id, mask_phone(row.recipient))
-                    await asyncio.to_thread(self.outbox.failed, row.id, "skipped: 24-hour window closed")
+                    await asyncio.to_thread(self.outbox.failed, row.id, "skipped: 24-hour window closed", self.worker)
                     return True
                 if row.fallback is None:
                     await self._give_up(row, "outside the 24-hour window and no template configured")
@@ -329,7 +336,7 @@ class Sender:
             if error.retryable and row.attempts + 1 < MAX_ATTEMPTS:
                 delay = min(MAX_RETRY, FIRST_RETRY * 2 ** row.attempts) * random.uniform(0.8, 1.2)
                 logger.warning("outbox %s: %s; retry %d in %.1f s", row.id, error, row.attempts + 1, delay)
-                await asyncio.to_thread(self.outbox.retry, row.id, str(error), delay)
+                await asyncio.to_thread(self.outbox.retry, row.id, str(error), delay, self.worker)
                 return False
             await self._give_up(row, str(error))
             return True
@@ -351,6 +358,7 @@ class Sender:
 
     async def _give_up(self, row: Outgoing, error: str) -> None:
         logger.error("outbox %s: could not send to %s (%s): %s", row.id, mask_phone(row.recipient), row.purpose, error)
-        await asyncio.to_thread(self.outbox.failed, row.id, error)
+        if not await asyncio.to_thread(self.outbox.failed, row.id, error, self.worker):
+            return  # another sender took the row over meanwhile; it decides
         if self.on_failure:
             await self.on_failure(row, error)
