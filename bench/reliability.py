@@ -39,7 +39,6 @@ import redis
 import sqlalchemy as sa
 
 from bench import load
-from bench.load import QUESTIONS
 from deploy.profile import ProductionProfile
 from posta.store import CaseStore
 from posta.whatsapp.contacts import inbox
@@ -54,6 +53,8 @@ RESULTS = ROOT / "results" / "reliability"
 ADMIN_URL = os.environ.get("POSTA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AGENTS = {"Ana": "5491155550001", "Bruno": "5491155550002", "Carla": "5491155550003"}
 REDIS_DB = 4
+# Each answered with one message; the catalogue answers come from the action server.
+QUESTIONS = load.QUESTIONS + ["que venden?", "cuanto salen los anteojos", "tienen ray ban?"]
 
 
 class Installation:
@@ -68,8 +69,9 @@ class Installation:
         url = str(sa.engine.make_url(ADMIN_URL).set(database=self.database))
         redis.Redis(db=REDIS_DB).flushdb()
         env = {**whatsapp_env(self.graph, self.graph_server.url), "POSTA_NOW": OPEN_HOURS, "POSTA_JOBS_EVERY": "0",
-               # A dead replica's messages are taken over after 10 s, its Redis locks after 10 s.
-               "POSTA_INBOX_STALE_SECONDS": "10", "POSTA_OUTBOX_STALE_SECONDS": "10", "TICKET_LOCK_LIFETIME": "10"}
+               # A dead replica's messages are taken over after 10 s, its Redis locks after 10 s,
+               # a dead worker's sends after 30 s (above the Graph API call's 10 s timeout).
+               "POSTA_INBOX_STALE_SECONDS": "10", "POSTA_OUTBOX_STALE_SECONDS": "30", "TICKET_LOCK_LIFETIME": "10"}
         work.mkdir(parents=True, exist_ok=True)
         self.profile = ProductionProfile(url, work, replicas=replicas, redis_db=REDIS_DB, env=env)
         self.url = self.profile.url
@@ -308,6 +310,7 @@ def faults(installation: Installation) -> Dict[str, Callable[[], Awaitable[Tuple
         return now, now
 
     async def kill_replica() -> Tuple[float, float]:
+        await asyncio.to_thread(_busy, installation, profile.replicas[0])
         started = time.time()
         for process in (profile.replicas[0], profile.workers[0]):
             process.kill()
@@ -340,6 +343,17 @@ def faults(installation: Installation) -> Dict[str, Callable[[], Awaitable[Tuple
             "PostgreSQL restarted": lambda: restart(restart_postgresql),
             "Redis restarted": lambda: restart(restart_redis),
             "action servers down 30 s": actions_down, "Graph API failing 60 s": graph_outage}
+
+
+def _busy(installation: Installation, replica, timeout: float = 20) -> None:
+    """Returns when `replica` is processing a customer's message (its claims carry its pid),
+    so that killing it cuts one short."""
+    claimed = sa.select(inbox.c.id).where(inbox.c.processed_at.is_(None),
+                                          inbox.c.claimed_by.like(f"{replica.proc.pid}-%")).limit(1)
+    deadline = time.time() + timeout
+    with installation.store.engine.connect() as conn:
+        while time.time() < deadline and conn.execute(claimed).first() is None:
+            time.sleep(0.005)
 
 
 def restart_postgresql() -> None:
@@ -457,3 +471,7 @@ def write_report(results: Dict[str, object], path: Path) -> None:
         "",
     ]
     path.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -131,7 +132,7 @@ class WhatsAppInput(InputChannel):
         self.settings = settings
         self.config = posta_config.current()
         self.services: Optional[Services] = None  # set when the server starts
-        self.worker = uuid.uuid4().hex
+        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"  # claims say which process holds them
         self._wake: Optional[asyncio.Event] = None
         self._in_flight: set = set()
         self._tasks: set = set()
