@@ -2,17 +2,39 @@
 
 SQLite in a temporary directory by default. With POSTA_TEST_POSTGRES_URL set (CI sets
 it to the machine's PostgreSQL), a fresh database is created on that server for the run
-and dropped afterwards.
+and dropped afterwards. Tests that are about PostgreSQL itself (the production profile,
+erasure) always use it, at that URL or the machine's default.
 """
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 
 from posta.store import CaseStore
 from tests.stack import MODEL, Stack
+
+POSTGRES_ADMIN_URL = os.environ.get("POSTA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str = "posta_test"):
+    """A new, empty PostgreSQL database (its URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    except sa.exc.OperationalError as error:  # the machine's services are part of the contract
+        pytest.fail(f"these tests need PostgreSQL at {POSTGRES_ADMIN_URL}: {error}")
+    try:
+        yield str(sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 # Wednesday 25 November 2026, 11:00 in Buenos Aires: open; Ana (sales) and Bruno
 # (support) are on shift, Carla starts at 14:00.
@@ -23,18 +45,11 @@ AFTER_HOURS = "2026-11-29T23:10"
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    admin_url = os.environ.get("POSTA_TEST_POSTGRES_URL")
-    if not admin_url:
+    if not os.environ.get("POSTA_TEST_POSTGRES_URL"):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'posta.db'}"
         return
-    name = f"posta_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    yield str(sa.engine.make_url(admin_url).set(database=name))
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

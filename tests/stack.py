@@ -133,14 +133,18 @@ class Stack:
 
 
     def post_webhook(self, body, secret: str = APP_SECRET, signature: Optional[str] = None) -> requests.Response:
-        """POSTs a webhook body (a dict, or raw bytes) signed like Meta signs it."""
-        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json",
-                   "X-Hub-Signature-256": signature if signature is not None else sign(raw, secret)}
-        return requests.post(f"{self.url}/webhooks/whatsapp/webhook", data=raw, headers=headers, timeout=30)
+        return post_webhook(self.url, body, secret, signature)
 
     def log(self) -> str:
         return self.rasa.log.read_text(errors="replace")
+
+
+def post_webhook(url: str, body, secret: str = APP_SECRET, signature: Optional[str] = None) -> requests.Response:
+    """POSTs a webhook body (a dict, or raw bytes) to the server at `url`, signed like Meta signs it."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json",
+               "X-Hub-Signature-256": signature if signature is not None else sign(raw, secret)}
+    return requests.post(f"{url}/webhooks/whatsapp/webhook", data=raw, headers=headers, timeout=30)
 
 
 def texts(messages: List[dict]) -> str:

@@ -6,6 +6,7 @@ import threading
 import time
 from collections import Counter
 
+import requests
 import sqlalchemy as sa
 
 from posta.store import CaseStore
@@ -67,3 +68,28 @@ def test_a_replica_killed_mid_burst_loses_nothing_and_doubles_nothing(production
     assert unprocessed == 0
     for phone in customers + [escalating]:
         assert user_events[phone.number] == sent[phone.number], phone.number  # each message logged once
+
+
+def test_the_panel_shows_a_new_message_whichever_replica_serves_it(production):
+    """The panel reads the database, so a message one replica processed shows on a page
+    the other replica serves (nginx alternates between them)."""
+    customer = Phone(production, name="Marta")
+    customer.text("quiero hablar con una persona")
+    customer.wait()
+    store = CaseStore(production.profile.env["POSTA_DATABASE_URL"])
+    [case] = store.cases(conversation_id=customer.number)
+    panel = f"{production.url}/webhooks/panel"
+    carla = requests.Session()
+    carla.get(f"{panel}/login")
+    carla.post(f"{panel}/login", data={"name": "Carla", "password": "carla-demo",
+                                       "csrf": carla.cookies.get("posta_login_csrf")})
+    customer.text("se me rompio la patilla del armazon")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        pages = [carla.get(f"{panel}/api/cases/{case.id}").json() for _ in range(4)]  # both replicas, twice
+        if all(any("patilla" in line["text"] for line in page["thread"]) for page in pages):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"the new message is missing from a replica's panel: {pages}")
+    assert {c["id"] for c in carla.get(f"{panel}/api/queue").json()["cases"]} >= {case.id}

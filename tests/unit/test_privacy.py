@@ -1,5 +1,6 @@
 """Erasing a customer removes every row about them; retention erases old closed conversations."""
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 import pytest
@@ -12,15 +13,21 @@ from posta.summary import CaseSummary
 from posta.whatsapp.contacts import Inbox, contacts, inbox
 from posta.whatsapp.inbound import Inbound
 from posta.whatsapp.outbox import Outbox, outbox
+from tests.conftest import fresh_postgres_database
 
 
-@pytest.fixture
-def db(tmp_path):
-    store = CaseStore(f"sqlite:///{tmp_path / 'privacy.db'}")
-    with store.engine.begin() as conn:  # the columns of Rasa's events table
-        conn.execute(sa.text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR, type_name VARCHAR, "
-                             "timestamp FLOAT, data TEXT)"))
-    return store
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """A case store on SQLite (make run) and on PostgreSQL (production), with Rasa's events table."""
+    with (fresh_postgres_database("posta_privacy") if request.param == "postgresql"
+          else nullcontext(f"sqlite:///{tmp_path / 'privacy.db'}")) as url:
+        store = CaseStore(url)
+        key = "SERIAL" if request.param == "postgresql" else "INTEGER"
+        with store.engine.begin() as conn:  # the columns of Rasa's events table
+            conn.execute(sa.text(f"CREATE TABLE events (id {key} PRIMARY KEY, sender_id VARCHAR, type_name VARCHAR, "
+                                 "timestamp FLOAT, data TEXT)"))
+        yield store
+        store.engine.dispose()
 
 
 def customer_with_everything(store, phone, days_ago=0):
