@@ -30,6 +30,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Awaitable, Callable, Dict, List, Optional, Tuple
@@ -44,13 +45,12 @@ from posta.store import CaseStore
 from posta.whatsapp.contacts import inbox
 from posta.whatsapp.inbound import sign
 from simulator.app import Simulator
-from tests.conftest import OPEN_HOURS
+from tests.conftest import OPEN_HOURS, POSTGRES_ADMIN_URL, fresh_postgres_database
 from tests.phones import shown, webhook
 from tests.stack import APP_SECRET, whatsapp_env
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "reliability"
-ADMIN_URL = os.environ.get("POSTA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 AGENTS = {"Ana": "5491155550001", "Bruno": "5491155550002", "Carla": "5491155550003"}
 REDIS_DB = 4
 # Each answered with one message; the catalogue answers come from the action server.
@@ -65,8 +65,8 @@ class Installation:
         self.simulator = Simulator("", APP_SECRET)
         self.graph = self.simulator.graph
         self.graph_server = self.simulator.start_in_thread()
-        self.database = f"posta_reliability_{uuid.uuid4().hex[:8]}"
-        url = str(sa.engine.make_url(ADMIN_URL).set(database=self.database))
+        self.database = ExitStack()  # dropped on exit
+        url = self.database.enter_context(fresh_postgres_database("posta_reliability"))
         redis.Redis(db=REDIS_DB).flushdb()
         env = {**whatsapp_env(self.graph, self.graph_server.url), "POSTA_NOW": OPEN_HOURS, "POSTA_JOBS_EVERY": "0",
                # A dead replica's messages are taken over after 10 s, its Redis locks after 10 s,
@@ -85,10 +85,7 @@ class Installation:
         self.profile.stop()
         self.graph_server.stop()
         self.store.engine.dispose()
-        admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)"))
-        admin.dispose()
+        self.database.close()
 
 
 # -- traffic ---------------------------------------------------------------------------
@@ -359,7 +356,7 @@ def _busy(installation: Installation, replica, timeout: float = 20) -> None:
 def restart_postgresql() -> None:
     version = sorted(os.listdir("/etc/postgresql"))[-1]
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True)
-    _wait(lambda: sa.create_engine(ADMIN_URL).connect().close())
+    _wait(lambda: sa.create_engine(POSTGRES_ADMIN_URL).connect().close())
 
 
 def restart_redis() -> None:
