@@ -24,7 +24,9 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Seq
 
 import sqlalchemy as sa
 
+from posta import notifications
 from posta.db import UTCDateTime, connect, insert, metadata, utcnow
+from posta.notifications import notify
 from posta.privacy import mask_phone
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.graph import GraphClient, GraphError
@@ -162,6 +164,8 @@ class Outbox:
             result = conn.execute(statement)
             if result.rowcount:
                 ids.append(result.inserted_primary_key[0])
+        if ids:
+            notify(conn, notifications.OUTBOX)  # the workers of every replica look at once
         return ids
 
     def claim(self, worker: str, limit: int = 50) -> List[Outgoing]:

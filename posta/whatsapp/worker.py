@@ -3,7 +3,9 @@
 Sends everything Posta writes to the outbox — bot replies, relayed agent messages, case
 notifications — to the Graph API, in its own process: the Rasa server only writes rows,
 so the HTTP calls, retries and bookkeeping of sending do not take CPU from understanding
-messages. It looks for new rows every `POSTA_OUTBOX_POLL` seconds (default 0.01), and runs
+messages. On PostgreSQL it LISTENs for the NOTIFY that every outbox write commits (so a
+notification written by any replica leaves at once) and looks at the table every second
+as a safety net; on SQLite it looks every 0.01 s (`POSTA_OUTBOX_POLL` overrides both). It runs
 the timed work of `posta.jobs` (opening digests, escalations, retention) every
 `POSTA_JOBS_EVERY` seconds (default 15). Several workers can run at once (replicas):
 claiming a row is a conditional update and each job run is claimed by key, so each row is
@@ -16,8 +18,9 @@ import asyncio
 import logging
 import os
 import signal
+from typing import Optional
 
-from posta import config as posta_config, desk, jobs
+from posta import config as posta_config, desk, jobs, notifications
 from posta.hours import business_now
 from posta.store import CaseStore
 from posta.whatsapp.contacts import Contacts
@@ -27,14 +30,22 @@ from posta.whatsapp.settings import WhatsAppSettings
 
 logger = logging.getLogger("posta.whatsapp.worker")
 
+POLL = 0.01  # seconds between looks at the outbox on SQLite, where nobody can notify
+LISTENING_POLL = 1.0  # on PostgreSQL, where NOTIFY wakes the worker: a safety net and retries' clock
 
-async def serve(settings: WhatsAppSettings, poll: float) -> None:
+
+async def serve(settings: WhatsAppSettings, poll: Optional[float] = None) -> None:
     config, store, outbox = posta_config.current(), CaseStore(), Outbox()
 
     async def failed(row, error: str) -> None:
         await asyncio.to_thread(desk.surface_failure, config, store, outbox, row, error)
 
+    listening = notifications.can_listen(outbox.engine)
+    if poll is None:  # listening, polling is only the safety net
+        poll = LISTENING_POLL if listening else POLL
     sender = Sender(outbox, GraphClient(settings.graph), Contacts(), on_failure=failed, poll=poll)
+    listener = (asyncio.ensure_future(notifications.listen(outbox.engine, notifications.OUTBOX, sender.wake))
+                if listening else None)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, sender.stop)
@@ -46,8 +57,9 @@ async def serve(settings: WhatsAppSettings, poll: float) -> None:
         await sender.run()
         await sender.drain()
     finally:
-        if jobs_task:
-            jobs_task.cancel()
+        for task in (jobs_task, listener):
+            if task:
+                task.cancel()
         await sender.client.close()
 
 
@@ -69,7 +81,8 @@ def main() -> None:
     settings = WhatsAppSettings.load()
     if not settings.access_token:
         logger.warning("outbox worker: no WHATSAPP_ACCESS_TOKEN; the Graph API will refuse every send")
-    asyncio.run(serve(settings, float(os.environ.get("POSTA_OUTBOX_POLL", "0.01"))))
+    poll = os.environ.get("POSTA_OUTBOX_POLL")
+    asyncio.run(serve(settings, float(poll) if poll else None))
 
 
 if __name__ == "__main__":
