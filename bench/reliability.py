@@ -395,12 +395,12 @@ def wait_for_replicas(installation: Installation) -> None:
 
 
 def throughput(replicas: int, customers: int, messages: int, work: Path) -> Dict[str, object]:
-    """The load, then how long an escalation takes to reach an agent's phone, and what the
-    idle installation costs the database."""
+    """What the idle installation costs the database, the load, then how long an escalation
+    takes to reach an agent's phone."""
     with Installation(replicas, work / f"throughput-{replicas}") as installation:
+        idle = idle_transactions_per_second(installation)  # first: after writes, autovacuum would count too
         measured = asyncio.run(load.whatsapp_load(installation, customers, messages, timeout=60))
         notified = asyncio.run(load.escalations(installation, 20))
-        idle = idle_transactions_per_second(installation)
     return {"replicas": replicas, **measured.summary(), "notify_p50_s": _pct(notified, 50),
             "notify_p95_s": _pct(notified, 95), "idle_transactions_per_s": idle}
 
@@ -477,7 +477,7 @@ def write_report(results: Dict[str, object], path: Path) -> None:
         "",
         "Escalation to agent: from a customer's webhook asking for a person to the case summary reaching an "
         "agent's phone (20 escalations, after the load). Idle transactions: what the installation costs "
-        "PostgreSQL when nobody writes (each replica's inbox look every 0.5 s, each worker's safety-net "
+        "PostgreSQL when nobody writes, measured before the load (each replica's inbox look every 0.5 s, each worker's safety-net "
         "look every second; the workers are woken by LISTEN/NOTIFY, not by polling).",
         "",
         f"Two replicas give {two['per_second'] / one['per_second']:.2f}× the throughput of one. On this "
