@@ -93,3 +93,25 @@ def test_the_panel_shows_a_new_message_whichever_replica_serves_it(production):
     else:
         raise AssertionError(f"the new message is missing from a replica's panel: {pages}")
     assert {c["id"] for c in carla.get(f"{panel}/api/queue").json()["cases"]} >= {case.id}
+
+
+def test_one_customers_burst_reaches_the_agent_in_order_across_replicas(production):
+    """Eight messages in quick succession, each webhook landing on either replica: the agent
+    who took the conversation gets them once each, in the order the customer wrote them."""
+    customer = Phone(production, name="Rita")
+    customer.text("hola")
+    customer.wait()
+    bruno = Phone(production, number="5491155550002", name="Bruno")
+    bruno.text(f"tomar {customer.number}")
+    bruno.wait()
+    store = CaseStore(production.profile.env["POSTA_DATABASE_URL"])
+    deadline = time.time() + 20
+    while getattr(store.open_case_for(customer.number), "agent", None) != "Bruno":
+        assert time.time() < deadline, "Bruno could not take the conversation"
+        time.sleep(0.1)
+    for n in range(8):
+        customer.text(f"detalle numero {n} del pedido")
+    relayed = bruno.wait(lambda new: sum("detalle numero" in shown(b) for b in new) >= 8, timeout=60)
+    time.sleep(2)  # anything doubled arrives by now
+    lines = [shown(b) for b in relayed + bruno.delivered()[bruno.seen:] if "detalle numero" in shown(b)]
+    assert [int(line.split("detalle numero ")[1].split()[0]) for line in lines] == list(range(8)), lines
