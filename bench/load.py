@@ -25,7 +25,7 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
@@ -174,11 +174,16 @@ def peak_memory_mb(stack: Stack) -> Dict[str, float]:
     return result
 
 
+def signed_text(phone: str, text: str, message_id: str, name: str = "Bench") -> Tuple[bytes, Dict[str, str]]:
+    """A webhook body with one text message from `phone`, and the headers Meta sends with it."""
+    message = {"from": phone, "id": message_id, "timestamp": str(int(time.time())), "type": "text",
+               "text": {"body": text}}
+    body = json.dumps(webhook([message], contacts=[{"profile": {"name": name}, "wa_id": phone}])).encode()
+    return body, {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)}
+
+
 async def _post(session: aiohttp.ClientSession, stack: Stack, phone: str, text: str, n: int) -> int:
-    message = {"from": phone, "id": f"wamid.BENCH{phone}{n}{random.randint(0, 10**9)}",
-               "timestamp": str(int(time.time())), "type": "text", "text": {"body": text}}
-    body = json.dumps(webhook([message], contacts=[{"profile": {"name": "Bench"}, "wa_id": phone}])).encode()
-    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)}
+    body, headers = signed_text(phone, text, f"wamid.BENCH{phone}{n}{random.randint(0, 10**9)}")
     async with session.post(f"{stack.url}/webhooks/whatsapp/webhook", data=body, headers=headers) as response:
         await response.read()
         return response.status

@@ -41,12 +41,12 @@ import sqlalchemy as sa
 
 from bench import load
 from deploy.profile import ProductionProfile
+from posta import backoff
 from posta.store import CaseStore
 from posta.whatsapp.contacts import inbox
-from posta.whatsapp.inbound import sign
 from simulator.app import Simulator
 from tests.conftest import OPEN_HOURS, POSTGRES_ADMIN_URL, fresh_postgres_database
-from tests.phones import shown, webhook
+from tests.phones import shown
 from tests.stack import APP_SECRET, whatsapp_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,13 +105,8 @@ async def post_until_acknowledged(session: aiohttp.ClientSession, url: str, phon
                                   message_id: str) -> int:
     """Posts one customer message as Meta does: again, with growing pauses, until it is
     answered 200. Returns the number of tries."""
-    message = {"from": phone, "id": message_id, "timestamp": str(int(time.time())), "type": "text",
-               "text": {"body": text}}
-    body = json.dumps(webhook([message], contacts=[{"profile": {"name": "Cliente"}, "wa_id": phone}])).encode()
-    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)}
-    pause, tries = 0.5, 0
-    while True:
-        tries += 1
+    body, headers = load.signed_text(phone, text, message_id, name="Cliente")
+    for tries, pause in enumerate(backoff.pauses(first=0.5, most=5.0), start=1):
         try:
             async with session.post(f"{url}/webhooks/whatsapp/webhook", data=body, headers=headers,
                                     timeout=aiohttp.ClientTimeout(total=30)) as response:
@@ -121,7 +116,6 @@ async def post_until_acknowledged(session: aiohttp.ClientSession, url: str, phon
         except (aiohttp.ClientError, asyncio.TimeoutError):
             pass
         await asyncio.sleep(pause)
-        pause = min(pause * 2, 5.0)
 
 
 class Traffic:

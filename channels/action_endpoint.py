@@ -20,6 +20,8 @@ from typing import Any, Optional
 import aiohttp
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
+from posta import backoff
+
 logger = logging.getLogger(__name__)
 
 PATIENCE = float(os.environ.get("POSTA_ACTION_PATIENCE", "60"))
@@ -29,8 +31,7 @@ NOBODY_ANSWERED = (502, 503, 504)
 class PatientEndpoint(EndpointConfig):
     async def request(self, *args: Any, **kwargs: Any) -> Optional[Any]:
         deadline = time.monotonic() + PATIENCE
-        pause = 0.25
-        while True:
+        for pause in backoff.pauses(first=0.25, most=2.0):
             try:
                 return await super().request(*args, **kwargs)
             except (aiohttp.ClientConnectionError, ClientResponseError) as error:
@@ -40,7 +41,6 @@ class PatientEndpoint(EndpointConfig):
                     raise
                 logger.warning("action server unreachable (%s); trying again in %.1f s", type(error).__name__, pause)
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, 2.0)
 
 
 def be_patient(agent) -> None:

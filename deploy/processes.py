@@ -14,6 +14,9 @@ from typing import Dict, List, Optional
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+MODEL = ROOT / "models" / "posta.tar.gz"
 
 
 def free_port() -> int:

@@ -25,11 +25,8 @@ from typing import Dict, List, Optional
 
 import sqlalchemy as sa
 
-from deploy.processes import ROOT, Process, free_port
+from deploy.processes import MODEL, PYTHON, RASA, ROOT, Process, free_port
 
-PYTHON = str(ROOT / ".venv" / "bin" / "python")
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
-MODEL = ROOT / "models" / "posta.tar.gz"
 NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 ENDPOINTS = Path(__file__).with_name("endpoints.prod.yml")
 

@@ -16,15 +16,12 @@ from typing import Dict, List, Optional
 
 import requests
 
-from deploy.processes import Process, free_port
+from deploy.processes import MODEL, PYTHON, RASA, ROOT, Process, free_port
 from posta.whatsapp.inbound import sign
 from simulator.app import Simulator
 
-ROOT = Path(__file__).resolve().parent.parent
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
-MODEL = ROOT / "models" / "posta.tar.gz"
 
 
 def whatsapp_env(graph, graph_url: str) -> Dict[str, str]:
@@ -60,7 +57,7 @@ class Stack:
                     # themselves (tests/unit/test_jobs.py).
                     "POSTA_JOBS_EVERY": "0", **(extra_env or {})}
         self.actions = self._actions_process(now)
-        self.worker = Process("worker", [str(ROOT / ".venv" / "bin" / "python"), "-m", "posta.whatsapp.worker"],
+        self.worker = Process("worker", [PYTHON, "-m", "posta.whatsapp.worker"],
                               self.env, work)
         self.rasa = Process("rasa", [RASA, "run", "--enable-api", "--port", str(self.rasa_port),
                                      "--model", str(MODEL), "--endpoints", str(endpoints),

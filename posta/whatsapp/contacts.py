@@ -15,6 +15,7 @@ from typing import List, Optional, Sequence
 
 import sqlalchemy as sa
 
+from posta import backoff
 from posta.db import UTCDateTime, connect, insert, metadata, utcnow
 from posta.whatsapp.inbound import Inbound, Status, Update, from_record, to_record
 
@@ -49,7 +50,7 @@ sa.Index("posta_inbox_unprocessed", inbox.c.processed_at, inbox.c.sender)
 # claim (`keep`) while it works, so a slow message (an action server restarting) is not
 # taken over by another replica and handled twice.
 STALE_CLAIM = timedelta(seconds=float(os.environ.get("POSTA_INBOX_STALE_SECONDS", "30")))
-# Tries, with growing pauses (1 s doubling, at most a minute: about 8 minutes in all), before
+# Tries, with growing pauses (1 s doubling, at most a minute: about 6 minutes in all), before
 # a message that keeps failing is set aside, logged, rather than block its sender for ever.
 MAX_ATTEMPTS = 12
 
@@ -157,7 +158,7 @@ class Inbox:
         with self.engine.begin() as conn:
             attempts = conn.execute(sa.select(inbox.c.attempts).where(inbox.c.id == row_id)).scalar()
             give_up = attempts >= MAX_ATTEMPTS
-            pause = timedelta(seconds=min(60, 2 ** (attempts - 1)))
+            pause = timedelta(seconds=backoff.pause(attempts - 1, first=1, most=60))
             conn.execute(inbox.update().where(inbox.c.id == row_id).values(
                 claimed_by=None, claimed_at=None, error=error[:1000], retry_at=utcnow() + pause,
                 processed_at=utcnow() if give_up else None))

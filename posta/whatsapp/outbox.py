@@ -24,9 +24,8 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Seq
 
 import sqlalchemy as sa
 
-from posta import notifications
+from posta import backoff, notifications
 from posta.db import UTCDateTime, connect, insert, metadata, utcnow
-from posta.notifications import notify
 from posta.privacy import mask_phone
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.graph import GraphClient, GraphError
@@ -165,7 +164,7 @@ class Outbox:
             if result.rowcount:
                 ids.append(result.inserted_primary_key[0])
         if ids:
-            notify(conn, notifications.OUTBOX)  # the workers of every replica look at once
+            notifications.notify(conn, notifications.OUTBOX)  # the workers of every replica look at once
         return ids
 
     def claim(self, worker: str, limit: int = 50) -> List[Outgoing]:
@@ -338,7 +337,7 @@ class Sender:
                 logger.info("outbox %s: Meta says the 24-hour window is closed; sending the template", row.id)
                 return await self._attempt(row, row.fallback, True)
             if error.retryable and row.attempts + 1 < MAX_ATTEMPTS:
-                delay = min(MAX_RETRY, FIRST_RETRY * 2 ** row.attempts) * random.uniform(0.8, 1.2)
+                delay = backoff.pause(row.attempts, FIRST_RETRY, MAX_RETRY) * random.uniform(0.8, 1.2)
                 logger.warning("outbox %s: %s; retry %d in %.1f s", row.id, error, row.attempts + 1, delay)
                 await asyncio.to_thread(self.outbox.retry, row.id, str(error), delay, self.worker)
                 return False
@@ -350,15 +349,13 @@ class Sender:
     async def _mark_sent(self, row: Outgoing, wamid: str, templated: bool) -> None:
         """Meta has it: record that, waiting out a database restart rather than sending
         it again (a resend would reach the customer twice)."""
-        pause = 0.5
-        while True:
+        for pause in backoff.pauses(first=0.5, most=10.0):
             try:
                 await asyncio.to_thread(self.outbox.sent, row.id, wamid, templated)
                 return
             except Exception:
                 logger.warning("outbox %s: sent, but could not record it yet; trying again", row.id)
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, 10.0)
 
     async def _give_up(self, row: Outgoing, error: str) -> None:
         logger.error("outbox %s: could not send to %s (%s): %s", row.id, mask_phone(row.recipient), row.purpose, error)
