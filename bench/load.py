@@ -71,7 +71,7 @@ async def rest_load(stack: Stack, customers: int, messages: int) -> Measured:
         for _ in budget:
             text = random.choice(QUESTIONS)
             started = time.perf_counter()
-            async with session.post(f"{stack.url}/webhooks/rest/webhook",
+            async with session.post(stack.api("/webhooks/rest/webhook"),
                                     json={"sender": sender, "message": text}) as response:
                 replies = await response.json()
             measured.latencies.append(time.perf_counter() - started)
@@ -151,7 +151,7 @@ async def long_conversation(stack: Stack, turns: int) -> Dict[str, List[float]]:
         for n in range(turns):
             text = QUESTIONS[n % len(QUESTIONS)]
             started = time.perf_counter()
-            async with session.post(f"{stack.url}/webhooks/rest/webhook",
+            async with session.post(stack.api("/webhooks/rest/webhook"),
                                     json={"sender": sender, "message": text}) as response:
                 await response.read()
             rest.append(time.perf_counter() - started)

@@ -23,6 +23,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import guard
 from channels.services import services
 from posta import reports, texts, thread
 from posta.accounts import SESSION_LIFETIME, Accounts, verify_password
@@ -60,6 +61,7 @@ class PanelInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         panel = Blueprint("team_panel", __name__)
+        guard.attach(panel)
         signed_in = functools.partial(_signed_in, self)
 
         @panel.route("/", methods=["GET"])

@@ -32,6 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from channels import guard
 from channels.services import Services, services
 from posta import config as posta_config, language, thread
 from posta.desk import Desk
@@ -148,6 +149,7 @@ class WhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         whatsapp = Blueprint("whatsapp_webhook", __name__)
+        guard.attach(whatsapp)
 
         @whatsapp.listener("after_server_start")
         async def start(app, _loop) -> None:
@@ -157,7 +159,10 @@ class WhatsAppInput(InputChannel):
 
         @whatsapp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok" if self.services else "starting"})
+            """The server's readiness: 200 once the model is loaded and messages are processed."""
+            if self.services is None:
+                return response.json({"status": "starting"}, status=503)
+            return response.json({"status": "ok"})
 
         @whatsapp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:

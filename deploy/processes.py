@@ -17,6 +17,27 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 MODEL = ROOT / "models" / "posta.tar.gz"
+LOOPBACK = "127.0.0.1"
+
+
+def rasa_server(port: int, endpoints: Path, credentials: Path, token: str) -> List[str]:
+    """The command for a Rasa server: HTTP API on, behind the token, on loopback."""
+    return [RASA, "run", "--enable-api", "--auth-token", token, "--interface", LOOPBACK, "--port", str(port),
+            "--model", str(MODEL), "--endpoints", str(endpoints), "--credentials", str(credentials)]
+
+
+def action_server(port: int) -> List[str]:
+    return [PYTHON, "-m", "actions.server", "--port", str(port)]
+
+
+def with_token(url: str, token: str) -> str:
+    """`url` with Rasa's `?token=` for its HTTP API and the REST channel."""
+    return f"{url}{'&' if '?' in url else '?'}token={token}"
+
+
+def ready(port: int) -> str:
+    """The URL that answers 200 once a Rasa server has its model and channels up."""
+    return f"http://{LOOPBACK}:{port}/webhooks/whatsapp/"
 
 
 def free_port() -> int:

@@ -5,7 +5,12 @@ the business: what you type is posted to Posta's real WhatsApp webhook, signed w
 app secret, shaped like Meta's payloads. So what the phones show is what WhatsApp would
 deliver: text, reply buttons, lists, templates, the agent's case notifications.
 
-    python -m simulator --webhook http://localhost:5005/webhooks/whatsapp/webhook --secret S
+    WHATSAPP_APP_SECRET=... python -m simulator --webhook http://localhost:5005/webhooks/whatsapp/webhook
+
+The app secret and the access token come from the environment (WHATSAPP_APP_SECRET,
+WHATSAPP_ACCESS_TOKEN), never the command line, where any user of the machine can read
+them. The page's API answers only the page itself: a request from another site's page
+(which could make an agent's phone write `borrar <phone>`) is refused.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import argparse
 import itertools
 import json
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +29,7 @@ from typing import Any, Dict, List, Optional
 import aiohttp
 from aiohttp import web
 
-from posta import config as posta_config
+from posta import config as posta_config, web as posta_web
 from posta.whatsapp.inbound import sign
 from simulator.graph_api import FakeGraphAPI, RunningServer
 
@@ -72,6 +79,7 @@ class Simulator:
 
     def app(self) -> web.Application:
         app = self.graph.app()
+        app.middlewares.append(_same_site_only)
         app.router.add_get("/", self._page)
         app.router.add_get("/api/state", self._state)
         app.router.add_post("/api/send", self._send)
@@ -84,6 +92,8 @@ class Simulator:
         return web.json_response({"phones": self.phones(), "messages": self.timeline(), "panel": self.panel_url})
 
     async def _send(self, request: web.Request) -> web.Response:
+        if request.content_type != "application/json":
+            return web.json_response({"error": "send JSON"}, status=415)
         data = await request.json()
         phone = str(data.get("phone", ""))
         known = {p["phone"]: p for p in self.phones()}
@@ -94,6 +104,14 @@ class Simulator:
 
     def start_in_thread(self, port: int = 0) -> RunningServer:
         return RunningServer(self.app(), "127.0.0.1", port)
+
+
+@web.middleware
+async def _same_site_only(request: web.Request, handler):
+    if posta_web.cross_site(request.method, request.headers):
+        logger.warning("simulator: refused a cross-site %s %s", request.method, request.path)
+        return web.json_response({"error": "requests from other sites are refused"}, status=403)
+    return await handler(request)
 
 
 def _message(data: Dict[str, Any]) -> Dict[str, Any]:
@@ -116,13 +134,15 @@ def _message(data: Dict[str, Any]) -> Dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--webhook", required=True, help="Posta's WhatsApp webhook URL")
-    parser.add_argument("--secret", required=True, help="the app secret Posta checks signatures with")
     parser.add_argument("--port", type=int, default=5006)
-    parser.add_argument("--token", default="local-token", help="the access token Posta sends")
     parser.add_argument("--panel", default=None, help="the team panel's URL, for a link on the page")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
-    simulator = Simulator(args.webhook, args.secret, FakeGraphAPI(access_token=args.token), panel_url=args.panel)
+    secret = os.environ.get("WHATSAPP_APP_SECRET")
+    if not secret:
+        sys.exit("simulator: set WHATSAPP_APP_SECRET (the app secret Posta checks signatures with)")
+    graph = FakeGraphAPI(access_token=os.environ.get("WHATSAPP_ACCESS_TOKEN") or "local-token")
+    simulator = Simulator(args.webhook, secret, graph, panel_url=args.panel)
     web.run_app(simulator.app(), host="127.0.0.1", port=args.port, print=None)
 
 

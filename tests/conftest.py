@@ -11,10 +11,14 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+import redis
 import sqlalchemy as sa
 
+from deploy.profile import ProductionProfile
 from posta.store import CaseStore
-from tests.stack import MODEL, Stack
+from simulator.app import Simulator
+from tests.phones import ANA, Phone, agent_phone
+from tests.stack import APP_SECRET, MODEL, Stack, post_webhook, whatsapp_env
 
 POSTGRES_ADMIN_URL = os.environ.get("POSTA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -72,10 +76,56 @@ def sender(stack):
     return stack.new_sender()
 
 
-@pytest.fixture
-def agents_free(cases):
-    """Every agent free after the test: open cases it left are closed."""
+@pytest.fixture(autouse=True)
+def _agents_free_after_each_test(request):
+    """Every agent free after a test of the real servers: open cases it left are closed."""
     yield
-    for case in cases.cases():
-        if case.is_open:
-            cases.close(case.conversation_id, by="test-cleanup")
+    if "stack" in request.fixturenames:
+        cases = request.getfixturevalue("cases")
+        for case in cases.cases():
+            if case.is_open:
+                cases.close(case.conversation_id, by="test-cleanup")
+
+
+@pytest.fixture
+def customer(stack):
+    return Phone(stack, name="Lucía")
+
+
+@pytest.fixture
+def ana(stack):
+    return agent_phone(stack, ANA, "Ana")
+
+
+# -- the production profile: two replicas behind nginx, PostgreSQL, Redis -------------------
+
+class Via:
+    """What tests.phones.Phone needs: a webhook poster and the Graph API fake."""
+
+    def __init__(self, profile: ProductionProfile, simulator: Simulator) -> None:
+        self.profile, self.graph = profile, simulator.graph
+        self.url = profile.url
+
+    def post_webhook(self, body, secret: str = APP_SECRET, signature=None):
+        return post_webhook(self.url, body, secret, signature)
+
+
+@pytest.fixture(scope="session")
+def production(tmp_path_factory):
+    try:
+        redis.Redis(host="127.0.0.1", port=6379).ping()
+    except redis.ConnectionError as error:  # the machine's services are part of the contract
+        pytest.fail(f"the production profile needs Redis on 127.0.0.1:6379: {error}")
+    simulator = Simulator("", APP_SECRET)
+    server = simulator.start_in_thread()
+    env = {**whatsapp_env(simulator.graph, server.url), "POSTA_NOW": OPEN_HOURS, "POSTA_JOBS_EVERY": "0",
+           # Quick recovery for a short test: a dead replica's message and Redis lock are
+           # taken over after seconds, not the production half minute.
+           "POSTA_INBOX_STALE_SECONDS": "5", "TICKET_LOCK_LIFETIME": "5"}
+    with fresh_postgres_database("posta_prod") as url:
+        profile = ProductionProfile(url, tmp_path_factory.mktemp("production"), replicas=2, redis_db=3, env=env)
+        simulator.webhook_url = f"{profile.url}/webhooks/whatsapp/webhook"
+        profile.start()
+        yield Via(profile, simulator)
+        profile.stop()
+        server.stop()

@@ -11,6 +11,8 @@ from typing import Any, Callable, Dict, List, Optional
 import requests
 
 _ids = itertools.count(1)
+# The demo business's agents (business.yml).
+ANA, BRUNO, CARLA = "5491155550001", "5491155550002", "5491155550003"
 
 
 def webhook(messages=(), statuses=(), echoes=(), contacts=(), field: str = "messages") -> Dict[str, Any]:
@@ -98,3 +100,23 @@ class Phone:
         new = self.delivered()[self.seen:]
         self.seen += len(new)
         return new
+
+
+def agent_phone(stack, number: str, name: str) -> Phone:
+    """An agent who has written to the business number today (their 24-hour window is open)."""
+    phone = Phone(stack, number, name)
+    phone.seen = len(phone.delivered())
+    phone.text("ayuda")
+    phone.wait_for_text("Comandos")
+    return phone
+
+
+def case_of(cases, phone: Phone, timeout: float = 15.0):
+    """The phone's open case, once the bot has opened it."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        case = cases.open_case_for(phone.number)
+        if case:
+            return case
+        time.sleep(0.1)
+    raise AssertionError(f"no open case for {phone.number}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,12 +17,17 @@ from typing import Dict, List, Optional
 
 import requests
 
-from deploy.processes import MODEL, PYTHON, RASA, ROOT, Process, free_port
+from deploy.processes import MODEL, PYTHON, ROOT, Process, action_server, free_port, rasa_server, ready, with_token
 from posta.whatsapp.inbound import sign
 from simulator.app import Simulator
 
 APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
+ACTIONS_HEADER = "X-Posta-Actions-Secret"
+# What the Rasa server expects of whoever calls it: tests call its HTTP API with the
+# token; the Rasa server calls the action server with the secret (endpoints.yml).
+ACTIONS_ENDPOINT = ("action_endpoint:\n  url: http://127.0.0.1:{port}/webhook\n"
+                    "  headers:\n    " + ACTIONS_HEADER + ": ${{POSTA_ACTIONS_SECRET}}\n")
 
 
 def whatsapp_env(graph, graph_url: str) -> Dict[str, str]:
@@ -47,10 +53,12 @@ class Stack:
         self.graph = self.simulator.graph
         self.graph_server = self.simulator.start_in_thread()
         endpoints = work / "endpoints.yml"
-        endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
-            "tracker_store:\n  type: channels.tracker_store.PostaTrackerStore\n")
+        endpoints.write_text(ACTIONS_ENDPOINT.format(port=self.actions_port)
+                             + "tracker_store:\n  type: channels.tracker_store.PostaTrackerStore\n")
+        self.token, self.actions_secret = secrets.token_hex(16), secrets.token_hex(16)
         self.env = {**os.environ, "POSTA_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT),
+                    "POSTA_API_TOKEN": self.token, "POSTA_ACTIONS_SECRET": self.actions_secret,
+                    "POSTA_SIMULATOR": "1",  # the Graph API is the simulator's: demo logins work
                     "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
                     **whatsapp_env(self.graph, self.graph_server.url),
                     # Timed jobs read the business clock; tests move it, so they run the jobs
@@ -59,21 +67,22 @@ class Stack:
         self.actions = self._actions_process(now)
         self.worker = Process("worker", [PYTHON, "-m", "posta.whatsapp.worker"],
                               self.env, work)
-        self.rasa = Process("rasa", [RASA, "run", "--enable-api", "--port", str(self.rasa_port),
-                                     "--model", str(MODEL), "--endpoints", str(endpoints),
-                                     "--credentials", str(ROOT / "credentials.yml")], self.env, work)
+        self.rasa = Process("rasa", rasa_server(self.rasa_port, endpoints, ROOT / "credentials.yml", self.token),
+                            self.env, work)
 
     def _actions_process(self, now: str) -> Process:
-        env = {**self.env, "POSTA_NOW": now}
-        return Process("actions", [RASA, "run", "actions", "--actions", "actions", "--port",
-                                   str(self.actions_port)], env, self.work)
+        return Process("actions", action_server(self.actions_port), {**self.env, "POSTA_NOW": now}, self.work)
 
     def start(self) -> "Stack":
-        self.actions.start()
-        self.worker.start()
-        self.rasa.start()
-        self.actions.wait_until(f"http://127.0.0.1:{self.actions_port}/health", 120)
-        self.rasa.wait_until(f"{self.url}/status", 240)
+        try:
+            self.actions.start()
+            self.worker.start()
+            self.rasa.start()
+            self.actions.wait_until(f"http://127.0.0.1:{self.actions_port}/health", 120)
+            self.rasa.wait_until(ready(self.rasa_port), 240)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -103,16 +112,20 @@ class Stack:
     def new_sender() -> str:
         return "test-" + uuid.uuid4().hex[:12]
 
+    def api(self, path: str) -> str:
+        """The URL of a Rasa API route (or the REST channel), with the token."""
+        return with_token(self.url + path, self.token)
+
     def say(self, sender: str, text: str, **metadata) -> List[dict]:
         body = {"sender": sender, "message": text}
         if metadata:
             body["metadata"] = metadata
-        response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
+        response = requests.post(self.api("/webhooks/rest/webhook"), json=body, timeout=60)
         response.raise_for_status()
         return response.json()
 
     def tracker(self, sender: str) -> dict:
-        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30)
+        response = requests.get(self.api(f"/conversations/{sender}/tracker"), timeout=30)
         response.raise_for_status()
         return response.json()
 
@@ -120,10 +133,10 @@ class Stack:
         """What a channel or the panel does when a person is done: resume (and mark the bot
         as listening: nothing was predicted while paused), then trigger the `handback`
         intent so the rules run action_handback."""
-        requests.post(f"{self.url}/conversations/{sender}/tracker/events",
+        requests.post(self.api(f"/conversations/{sender}/tracker/events"),
                       json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
                       timeout=30).raise_for_status()
-        response = requests.post(f"{self.url}/conversations/{sender}/trigger_intent",
+        response = requests.post(self.api(f"/conversations/{sender}/trigger_intent"),
                                  json={"name": "handback", "entities": {"agent": agent}}, timeout=60)
         response.raise_for_status()
         return response.json()["messages"]

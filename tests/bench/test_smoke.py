@@ -2,15 +2,8 @@
 
 import asyncio
 
-import pytest
-
 from bench import clinc, handoff, load, report
 from tests.stack import MODEL
-
-
-@pytest.fixture(autouse=True)
-def _each_test_starts_with_free_agents(agents_free):
-    yield
 
 
 def test_load_harness_counts_every_message(stack):

@@ -22,11 +22,6 @@ def browser(width=1280, height=900):
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
-@pytest.fixture(autouse=True)
-def _each_test_starts_with_free_agents(agents_free):
-    yield
-
-
 @pytest.fixture
 def chrome():
     driver = browser()

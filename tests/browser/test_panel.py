@@ -99,7 +99,7 @@ def test_a_handoff_from_the_simulator_to_the_panel_and_back(stack, cases, chrome
     # The customer's answer appears in the panel without reloading; then Ana hands back.
     chrome.switch_to.window(chrome.window_handles[1])
     until(chrome, lambda d: "quiero unos multifocales" in d.find_element(By.ID, "thread").text)
-    assert requests.get(f"{stack.url}/conversations/{number}/tracker").json()["paused"]
+    assert stack.tracker(number)["paused"]
     chrome.save_screenshot(str(screenshots / "panel-case.png"))
     chrome.find_element(By.ID, "handback").click()
     until(chrome, lambda d: "closed" in d.find_element(By.ID, "status").text)

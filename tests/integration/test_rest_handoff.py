@@ -143,7 +143,7 @@ def test_tracker_and_cases_share_one_database(stack, cases, sender):
 def test_a_new_session_keeps_a_paused_conversation_paused(stack, cases, sender):
     stack.say(sender, "necesito hablar con un asesor")
     import requests
-    response = requests.post(f"{stack.url}/conversations/{sender}/execute",
+    response = requests.post(stack.api(f"/conversations/{sender}/execute"),
                              json={"name": "action_session_start"}, timeout=30)
     response.raise_for_status()
     assert stack.tracker(sender)["paused"]

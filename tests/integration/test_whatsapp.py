@@ -16,40 +16,10 @@ from posta.whatsapp.contacts import inbox
 from posta.whatsapp.inbound import Inbound, to_record
 from posta.whatsapp.outbox import Outbox
 from tests.conftest import AFTER_HOURS
-from tests.phones import Phone, shown, webhook
+from tests.phones import ANA, BRUNO, CARLA, Phone, case_of, shown, webhook
 from tests.stack import VERIFY_TOKEN
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "whatsapp-payloads"
-ANA, BRUNO, CARLA = "5491155550001", "5491155550002", "5491155550003"
-
-
-@pytest.fixture
-def customer(stack):
-    return Phone(stack, name="Lucía")
-
-
-def agent_phone(stack, number, name):
-    """An agent who has written to the business number today (their 24-hour window is open)."""
-    phone = Phone(stack, number, name)
-    phone.seen = len(phone.delivered())
-    phone.text("ayuda")
-    phone.wait_for_text("Comandos")
-    return phone
-
-
-@pytest.fixture
-def ana(stack):
-    return agent_phone(stack, ANA, "Ana")
-
-
-def case_of(cases, phone):
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        case = cases.open_case_for(phone.number)
-        if case:
-            return case
-        time.sleep(0.1)
-    raise AssertionError(f"no open case for {phone.number}")
 
 
 def tracker(stack, phone):
