@@ -29,12 +29,13 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, SlotSet
 from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import guard
 from channels.services import Services, services
-from posta import config as posta_config, language, thread
+from posta import config as posta_config, language, thread, web
 from posta.desk import Desk
 from posta.whatsapp import inbound, outbound
 from posta.whatsapp.inbound import Inbound, Status
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 
 PROCESSING_AT_ONCE = 2
 INBOX_POLL = 0.5
+MAX_BODY = 3 * 1024 * 1024  # Meta's webhook payloads are at most 3 MB
 
 
 class WhatsAppOutput(OutputChannel):
@@ -133,6 +135,7 @@ class WhatsAppInput(InputChannel):
         self.settings = settings
         self.config = posta_config.current()
         self.services: Optional[Services] = None  # set when the server starts
+        self._foreign: set = set()  # other business numbers' ids already logged
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"  # claims say which process holds them
         self._wake: Optional[asyncio.Event] = None
         self._in_flight: set = set()
@@ -167,22 +170,30 @@ class WhatsAppInput(InputChannel):
         @whatsapp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
             args = request.args
-            if (args.get("hub.mode") == "subscribe" and self.settings.verify_token
-                    and args.get("hub.verify_token") == self.settings.verify_token):
+            if args.get("hub.mode") == "subscribe" and web.same_secret(args.get("hub.verify_token"),
+                                                                         self.settings.verify_token):
                 return response.text(args.get("hub.challenge", ""))
             return response.text("verification failed", status=403)
 
-        @whatsapp.route("/webhook", methods=["POST"])
+        @whatsapp.route("/webhook", methods=["POST"], stream=True)
         async def webhook(request: Request) -> HTTPResponse:
+            try:  # read here, so a body too big for a webhook is refused before it is read and hashed
+                request.stream.request_max_size = MAX_BODY
+                await request.receive_body()
+            except PayloadTooLarge:
+                logger.warning("WhatsApp webhook: a body over %d bytes; refused", MAX_BODY)
+                return response.json({"error": f"body over {MAX_BODY} bytes"}, status=413)
             body = request.body or b""
             if not inbound.signature_is_valid(body, request.headers.get("X-Hub-Signature-256"),
                                               self.settings.app_secret):
                 logger.warning("WhatsApp webhook: signature missing or wrong; refused")
                 return response.json({"error": "invalid signature"}, status=403)
             try:
-                updates = inbound.parse(json.loads(body))
+                payload = json.loads(body)
+                updates = inbound.parse(payload, self.settings.phone_number_id)
             except (ValueError, inbound.PayloadError) as error:
                 return response.json({"error": f"malformed body: {error}"}, status=400)
+            self._note_foreign(inbound.numbers(payload))
             if self.services is None:
                 return response.json({"error": "starting"}, status=503)  # Meta retries
             # Durably recorded before the 200: processing works from the inbox, so a process
@@ -202,6 +213,13 @@ class WhatsAppInput(InputChannel):
             return response.json({"status": "ok", "received": len(updates), "new": len(fresh)})
 
         return whatsapp
+
+    def _note_foreign(self, numbers) -> None:
+        """Updates for another number of the same Meta app are acknowledged, not handled."""
+        for number in set(numbers) - {self.settings.phone_number_id} - self._foreign:
+            self._foreign.add(number)
+            logger.warning("WhatsApp webhook: updates for business number id %s, not this one (%s); "
+                           "acknowledged and ignored", number, self.settings.phone_number_id or "none set")
 
     # -- after the 200 -------------------------------------------------------------------
 

@@ -28,7 +28,9 @@ import hashlib
 import hmac
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Set, Union
+
+from posta import web
 
 MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
 
@@ -91,7 +93,7 @@ def signature_is_valid(body: bytes, header: Optional[str], app_secret: str) -> b
     if not header or not header.startswith("sha256=") or not app_secret:
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header[len("sha256="):].strip().lower())
+    return web.same_secret(header[len("sha256="):].strip().lower(), expected)
 
 
 def sign(body: bytes, app_secret: str) -> str:
@@ -99,32 +101,47 @@ def sign(body: bytes, app_secret: str) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def parse(payload: Any) -> List[Update]:
-    """Every update in a webhook body, in order. Parts it does not know are skipped."""
+def parse(payload: Any, number_id: Optional[str] = None) -> List[Update]:
+    """Every update in a webhook body, in order. Parts it does not know are skipped; with
+    `number_id`, so are those addressed to another business number of the same app."""
+    updates: List[Update] = []
+    for value in _values(payload):
+        if number_id is not None and not (number_id and _number(value) == number_id):
+            continue  # an unset number_id matches nothing
+        names = {c.get("wa_id"): (c.get("profile") or {}).get("name")
+                 for c in _list(value, "contacts") if isinstance(c, dict)}
+        for message in _list(value, "messages"):
+            inbound = _inbound(message, names)
+            if inbound:
+                updates.append(inbound)
+        for status in _list(value, "statuses"):
+            if isinstance(status, dict) and status.get("id"):
+                updates.append(Status(message_id=str(status["id"]), recipient=str(status.get("recipient_id", "")),
+                                      status=str(status.get("status", "")), timestamp=_time(status),
+                                      errors=list(status.get("errors") or [])))
+        for echo in _list(value, "message_echoes"):
+            parsed = _echo(echo)
+            if parsed:
+                updates.append(parsed)
+    return updates
+
+
+def numbers(payload: Any) -> Set[str]:
+    """The business numbers (phone_number_id) a webhook body is addressed to."""
+    return {_number(value) for value in _values(payload)}
+
+
+def _values(payload: Any) -> List[dict]:
+    """The `value` of every change in the body."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise PayloadError("expected an object with an 'entry' list")
-    updates: List[Update] = []
-    for entry in payload["entry"]:
-        for change in _list(entry, "changes"):
-            value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict):
-                continue
-            names = {c.get("wa_id"): (c.get("profile") or {}).get("name")
-                     for c in _list(value, "contacts") if isinstance(c, dict)}
-            for message in _list(value, "messages"):
-                inbound = _inbound(message, names)
-                if inbound:
-                    updates.append(inbound)
-            for status in _list(value, "statuses"):
-                if isinstance(status, dict) and status.get("id"):
-                    updates.append(Status(message_id=str(status["id"]), recipient=str(status.get("recipient_id", "")),
-                                          status=str(status.get("status", "")), timestamp=_time(status),
-                                          errors=list(status.get("errors") or [])))
-            for echo in _list(value, "message_echoes"):
-                parsed = _echo(echo)
-                if parsed:
-                    updates.append(parsed)
-    return updates
+    return [change["value"] for entry in payload["entry"] for change in _list(entry, "changes")
+            if isinstance(change, dict) and isinstance(change.get("value"), dict)]
+
+
+def _number(value: dict) -> str:
+    metadata = value.get("metadata")
+    return str(metadata.get("phone_number_id") or "") if isinstance(metadata, dict) else ""
 
 
 def _list(container: Any, key: str) -> list:

@@ -63,6 +63,9 @@ def test_every_conformance_payload_is_accepted_without_an_error(stack):
     posted = 0
     for path in sorted(PAYLOADS.glob("*.json")):
         for name, body in json.loads(path.read_text()).items():
+            for entry in body.get("entry", []):  # collected on other numbers: addressed to ours, so handled
+                for change in entry.get("changes", []):
+                    change["value"].setdefault("metadata", {})["phone_number_id"] = stack.graph.phone_number_id
             response = stack.post_webhook(body)
             assert response.status_code == 200, (path.name, name, response.text)
             posted += 1
