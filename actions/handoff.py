@@ -37,6 +37,11 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
+        owned = case_store().open_case_for(tracker.sender_id)
+        if owned is not None:  # a person has it already: nothing to add, nobody to tell, stay paused
+            logger.info("handoff for %s: case %s is open; nothing to do", mask_phone(tracker.sender_id), owned.id)
+            return [SlotSet("handoff_reason", owned.reason), SlotSet("handoff_topic", owned.topic),
+                    ConversationPaused()]
         config, lang = business(), language(tracker)
         now = business_now(config.timezone)
         open_now = config.schedule.is_open(now)

@@ -6,8 +6,9 @@ and answers 200 at once; the work happens after, in order per phone:
 
 - an agent's phone goes to the desk (`posta.desk`): commands, or a message relayed to the
   customer of their active case;
-- a customer's message goes to Rasa; if a person owns the conversation the tracker is
-  paused, so Rasa only logs it, and the desk relays it to that person;
+- a customer's message goes to Rasa as words (a leading "/" is not an intent shortcut, a
+  button is its payload only if the bot offered it); if a person owns the conversation it
+  is only logged in the thread, never answered, and the desk relays it to that person;
 - statuses update the outbox; a failed one is surfaced on the case;
 - echoes (the business typing in the WhatsApp Business app) pause the bot for that customer.
 
@@ -49,6 +50,9 @@ logger = logging.getLogger(__name__)
 PROCESSING_AT_ONCE = 2
 INBOX_POLL = 0.5
 MAX_BODY = 3 * 1024 * 1024  # Meta's webhook payloads are at most 3 MB
+# Rasa reads text starting with "/" as an intent shortcut ("/restart"); an invisible word
+# joiner in front keeps a customer's text what it is, words.
+WORD_JOINER = "\u2060"
 
 
 class WhatsAppOutput(OutputChannel):
@@ -135,6 +139,7 @@ class WhatsAppInput(InputChannel):
         self.settings = settings
         self.config = posta_config.current()
         self.services: Optional[Services] = None  # set when the server starts
+        self.app = None
         self._foreign: set = set()  # other business numbers' ids already logged
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"  # claims say which process holds them
         self._wake: Optional[asyncio.Event] = None
@@ -156,7 +161,7 @@ class WhatsAppInput(InputChannel):
 
         @whatsapp.listener("after_server_start")
         async def start(app, _loop) -> None:
-            self.services = services(app)
+            self.app, self.services = app, services(app)
             self._wake = asyncio.Event()
             self._spawn(self._process_inbox(on_new_message))
 
@@ -298,11 +303,25 @@ class WhatsAppInput(InputChannel):
                 thread.has_message, self.services.store.engine, message.sender, message.id):
             answerable = False  # Rasa handled it before this replica (or another) died
         if answerable:
-            text, metadata = _for_rasa(message)
-            await on_new_message(UserMessage(text, self.get_output_channel(), message.sender, input_channel=self.name(),
-                                             metadata=metadata, message_id=message.id))
+            offered = message.kind == "choice" and await asyncio.to_thread(
+                self.services.outbox.offered, message.sender, message.text)
+            if message.kind == "choice" and not offered:
+                logger.info("WhatsApp: %s chose an option the bot never offered; read as words",
+                            mask_phone(message.sender))
+            text, metadata = _for_rasa(message, offered)
+            said = UserMessage(text, self.get_output_channel(), message.sender, input_channel=self.name(),
+                               metadata=metadata, message_id=message.id)
+            if case is None:
+                await on_new_message(said)
+            else:  # a person owns the chat: it goes in the thread, and nothing answers it
+                await self._log(said)
         if case is not None:
             await self.desk.customer_message(case, message)
+
+    async def _log(self, message: UserMessage) -> None:
+        agent = self.app.ctx.agent
+        async with agent.lock_store.lock(message.sender_id):
+            await agent.processor.log_message(message)
 
     async def _status(self, status: Status) -> None:
         error = "; ".join(f"{e.get('code')} {e.get('title') or e.get('message')}" for e in status.errors) or None
@@ -322,8 +341,9 @@ class WhatsAppInput(InputChannel):
         task.add_done_callback(self._tasks.discard)
 
 
-def _for_rasa(message: Inbound):
-    """The text Rasa gets for a customer's message, and what goes into its metadata."""
+def _for_rasa(message: Inbound, offered: bool = False):
+    """The text Rasa gets for a customer's message, and what goes into its metadata: a
+    button's payload only if the bot `offered` it, otherwise always words."""
     metadata: Dict[str, Any] = {"message_id": message.id}
     if message.name:
         metadata["customer_name"] = message.name
@@ -332,6 +352,13 @@ def _for_rasa(message: Inbound):
     if message.kind == "media":
         metadata["media"] = message.media
         return "/media", metadata
-    if message.kind == "choice" and message.title:
-        metadata["title"] = message.title
-    return message.text, metadata
+    if message.kind == "choice":
+        if message.title:
+            metadata["title"] = message.title
+        return (message.text if offered else as_words(message.title or "")), metadata
+    return as_words(message.text), metadata
+
+
+def as_words(text: str) -> str:
+    """A customer's text as Rasa must read it: never an intent shortcut."""
+    return WORD_JOINER + text if text.lstrip().startswith("/") else text

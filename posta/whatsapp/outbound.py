@@ -116,6 +116,13 @@ def from_bot(to: str, message: Dict[str, Any], lang: str = "es") -> List[Dict[st
     return messages
 
 
+def choice_ids(body: Dict[str, Any]) -> List[str]:
+    """The ids a reply to this message can carry: its reply buttons' or list rows'."""
+    action = (body.get("interactive") or {}).get("action") or {} if body.get("type") == "interactive" else {}
+    return [b["reply"]["id"] for b in action.get("buttons") or []] + [
+        r["id"] for section in action.get("sections") or [] for r in section.get("rows") or []]
+
+
 def _row(id_: str, title: str) -> Dict[str, Any]:
     row = {"id": id_, "title": _shorten(title, ROW_TITLE_LIMIT)}
     if len(title) > ROW_TITLE_LIMIT:

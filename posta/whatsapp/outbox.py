@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from posta import backoff, notifications
 from posta.db import UTCDateTime, connect, insert, metadata, utcnow
 from posta.privacy import mask_phone
+from posta.whatsapp import outbound
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.graph import GraphClient, GraphError
 
@@ -219,6 +220,15 @@ class Outbox:
         """The case a sent message (e.g. a notification an agent replies to) was about."""
         with self.engine.connect() as conn:
             return conn.execute(sa.select(outbox.c.case_id).where(outbox.c.wamid == wamid)).scalar()
+
+    def offered(self, recipient: str, choice_id: str, recent: int = 20) -> bool:
+        """Whether one of the bot's last `recent` messages to `recipient` offered the button
+        or list row `choice_id` (a reply carrying anything else is not one of ours)."""
+        query = sa.select(outbox.c.body).where(outbox.c.recipient == recipient, outbox.c.purpose == "reply").order_by(
+            outbox.c.id.desc()).limit(recent)
+        with self.engine.connect() as conn:
+            bodies = [json.loads(body) for (body,) in conn.execute(query)]
+        return any(choice_id in outbound.choice_ids(body) for body in bodies)
 
     def rows(self, recipient: Optional[str] = None) -> List[Outgoing]:
         query = sa.select(outbox).order_by(outbox.c.id)

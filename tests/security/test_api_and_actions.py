@@ -119,3 +119,24 @@ def test_the_action_server_answers_only_the_rasa_server(stack, cases, customer, 
     assert all("cuenta 123" not in shown(b) for b in ana.delivered()[before:])  # no agent was told
     assert "without the shared secret" in stack.actions.log.read_text(errors="replace")
     assert requests.get(f"http://127.0.0.1:{stack.actions_port}/health", timeout=10).status_code == 200
+
+
+def test_a_handoff_on_a_conversation_with_an_open_case_adds_and_sends_nothing(stack, cases, customer, ana):
+    case = owned_by_ana(stack, cases, customer, ana)
+    rows = len(stack.graph.attempts())
+    answer = forged_call(stack, "action_handoff", customer.number, text="otra cosa", secret=stack.actions_secret)
+    assert answer.status_code == 200
+    assert answer.json()["responses"] == []
+    time.sleep(1)
+    assert len(stack.graph.attempts()) == rows  # nobody was written to
+    assert_still_ana_s(stack, cases, customer, case)
+    assert [e.kind for e in cases.history(case.id)].count("created") == 1
+
+
+def test_a_restart_shortcut_on_the_rest_channel_cannot_loop_the_handoff(stack, cases, sender):
+    stack.say(sender, "quiero hablar con una persona")
+    case = cases.open_case_for(sender)
+    assert case is not None
+    replies = stack.say(sender, "/restart")
+    assert [r.get("text") for r in replies if r.get("text")] == []
+    assert (cases.get(case.id).reason, cases.get(case.id).status) == ("requested", "assigned")
