@@ -166,6 +166,17 @@ class Desk:
         """Admins see every case; agents their own and their teams' queue."""
         return agent.is_admin or case.agent == agent.name or (case.status == "waiting" and case.team in agent.teams)
 
+    def check_may_take(self, agent: Agent, case: Case) -> None:
+        """The one rule for taking, on WhatsApp and in the panel: an agent takes a case
+        routed to them or waiting in one of their teams' queues; an admin any case nobody
+        else is on. (Another agent's case moves by *pasar* or *transferir*.)"""
+        if case.status not in ("waiting", "assigned"):
+            return  # closed, or someone is on it: the store refuses and says who
+        routed_to_them = case.agent == agent.name
+        in_their_queue = case.status == "waiting" and case.team in agent.teams
+        if not (agent.is_admin or routed_to_them or in_their_queue):
+            raise DeskError("not_yours_to_take", case=case.id, owner=case.agent or self._team_name(case.team))
+
     def own_case(self, agent: Agent, case_id: Optional[int]) -> Case:
         """The open case `agent` may act on (their active one when no id is given)."""
         if case_id is None:
@@ -184,6 +195,9 @@ class Desk:
 
     async def take(self, agent: Agent, case_id: int) -> Case:
         before = self.store.get(case_id)
+        if before is None:
+            raise DeskError("no_case", case=case_id)
+        self.check_may_take(agent, before)
         try:
             case = self.store.take(case_id, agent.name)
         except CaseUnavailable as refused:
@@ -208,8 +222,16 @@ class Desk:
         return sum(privacy.erase(self.engine, conversation_id).values())
 
     async def take_conversation(self, agent: Agent, conversation_id: str) -> Case:
-        """Any conversation, even one the bot did not escalate (`agent_takeover`)."""
-        case = self.store.open_case_for(conversation_id) or await self._take_over(conversation_id, agent.name)
+        """A conversation by phone, even one the bot did not escalate (`agent_takeover`):
+        its case by the rule above, or, with no case, if its topic is one of the agent's
+        teams' (admins: any)."""
+        case = self.store.open_case_for(conversation_id)
+        if case is None:
+            events = thread.load_events(self.engine, conversation_id)
+            team = self.config.team_for_topic(summaries.latest_topic(events) or "general")
+            if not agent.is_admin and team not in agent.teams:
+                raise DeskError("not_your_team", team=self._team_name(team))
+            case = await self._take_over(conversation_id, agent.name, events)
         return await self.take(agent, case.id)
 
     async def reply(self, agent: Agent, case: Case, body: str) -> None:
@@ -380,9 +402,9 @@ class Desk:
 
     # -- helpers --------------------------------------------------------------------------
 
-    async def _take_over(self, conversation_id: str, by: str) -> Case:
+    async def _take_over(self, conversation_id: str, by: str, events: Optional[List[Dict[str, Any]]] = None) -> Case:
         """Opens an `agent_takeover` case for a conversation the bot did not escalate."""
-        events = thread.load_events(self.engine, conversation_id)
+        events = thread.load_events(self.engine, conversation_id) if events is None else events
         lang = next((e.get("value") for e in reversed(events) if e.get("event") == "slot"
                      and e.get("name") == "language" and e.get("value")), self.config.default_language)
         summary = summaries.build(events, conversation_id=conversation_id, reason="agent_takeover",
@@ -392,6 +414,9 @@ class Desk:
         case = self.store.open_case(summary, team=team, agent=by, channel="whatsapp", status="active")
         await self.conversations.take_over(conversation_id)
         return case
+
+    def _team_name(self, team: Optional[str]) -> str:
+        return self.config.teams[team].name if team in self.config.teams else str(team)
 
     def _active_id(self, agent: Agent) -> Optional[int]:
         with self.engine.connect() as conn:

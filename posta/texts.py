@@ -157,6 +157,8 @@ DESK = {
         "none": "ninguno",
         "active_mark": " ← activo",
         "not_yours": "El caso #{case} no es tuyo; escribí *tomar {case}* para tomarlo.",
+        "not_yours_to_take": "El caso #{case} no es para vos: es de {owner}. Pedíselo a esa persona o a un admin.",
+        "not_your_team": "Ese chat es de {team}, no de tus equipos: pedíselo a alguien de {team} o a un admin.",
         "cannot_reach": "Este cliente escribe por {channel}: desde acá no le llegan mensajes.",
         "window_closed": "No pude enviarle tu mensaje a {customer}: pasaron más de 24 h desde su último mensaje. Le mandé la plantilla para retomar la charla.",
         "send_failed": "No pude enviar un mensaje a {customer} (caso #{case}): {error}",
@@ -165,7 +167,7 @@ DESK = {
         "digest_take": "Escribí *tomar N* para tomar uno.",
         "erased": "Listo: borré todo lo de {customer} ({rows} registros).",
         "admins_only": "Solo un admin puede hacer eso.",
-        "help": ("Comandos:\n*tomar 12* tomar un caso (o *tomar <teléfono>* para cualquier chat)\n*pasar* pasar el caso\n"
+        "help": ("Comandos:\n*tomar 12* tomar un caso (o *tomar <teléfono>* para un chat de tus equipos)\n*pasar* pasar el caso\n"
                  "*listo* devolver el chat al bot\n*casos* tus casos y la fila\n*cambiar 12* cambiar de caso activo\n"
                  "*nota ...* nota privada\n*transferir a Bruno* o *a soporte*\n*reporte* números de hoy\n"
                  "Lo demás que escribas le llega al cliente de tu caso activo. Responder a una notificación elige ese caso."),
@@ -197,6 +199,8 @@ DESK = {
         "none": "none",
         "active_mark": " ← active",
         "not_yours": "Case #{case} is not yours; write *take {case}* to take it.",
+        "not_yours_to_take": "Case #{case} is not for you: it belongs to {owner}. Ask them or an admin.",
+        "not_your_team": "That chat belongs to {team}, not to your teams: ask someone on {team} or an admin.",
         "cannot_reach": "This customer writes through {channel}: messages from here cannot reach them.",
         "window_closed": "Your message could not reach {customer}: more than 24 h since their last message. I sent them the template to resume the chat.",
         "send_failed": "A message to {customer} (case #{case}) could not be sent: {error}",
@@ -205,7 +209,7 @@ DESK = {
         "digest_take": "Write *take N* to take one.",
         "erased": "Done: everything about {customer} is erased ({rows} rows).",
         "admins_only": "Only an admin can do that.",
-        "help": ("Commands:\n*take 12* take a case (or *take <phone>* for any chat)\n*pass* pass the case\n"
+        "help": ("Commands:\n*take 12* take a case (or *take <phone>* for a chat of your teams)\n*pass* pass the case\n"
                  "*done* hand the chat back to the bot\n*cases* your cases and the queue\n*switch 12* change the active case\n"
                  "*note ...* private note\n*transfer to Bruno* or *to support*\n*report* today's numbers\n"
                  "Anything else you write goes to the customer of your active case. Replying to a notification picks that case."),
