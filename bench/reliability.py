@@ -40,6 +40,7 @@ import redis
 import sqlalchemy as sa
 
 from bench import load
+from deploy.processes import ready
 from deploy.profile import ProductionProfile
 from posta import backoff
 from posta.store import CaseStore
@@ -69,6 +70,7 @@ class Installation:
         url = self.database.enter_context(fresh_postgres_database("posta_reliability"))
         redis.Redis(db=REDIS_DB).flushdb()
         env = {**whatsapp_env(self.graph, self.graph_server.url), "POSTA_NOW": OPEN_HOURS, "POSTA_JOBS_EVERY": "0",
+               "POSTA_API_TOKEN": uuid.uuid4().hex,
                # A dead replica's messages are taken over after 10 s, its Redis locks after 10 s,
                # a dead worker's sends after 30 s (above the Graph API call's 10 s timeout).
                "POSTA_INBOX_STALE_SECONDS": "10", "POSTA_OUTBOX_STALE_SECONDS": "30", "TICKET_LOCK_LIFETIME": "10"}
@@ -382,7 +384,7 @@ def _wait(ready: Callable[[], object], timeout: float = 60) -> None:
 def wait_for_replicas(installation: Installation) -> None:
     profile = installation.profile
     for process, port in zip(profile.replicas, profile.rasa_ports):
-        process.wait_until(f"http://127.0.0.1:{port}/status", 240)
+        process.wait_until(ready(port), 240)
 
 
 # -- the run ---------------------------------------------------------------------------

@@ -119,6 +119,7 @@ def production(tmp_path_factory):
     simulator = Simulator("", APP_SECRET)
     server = simulator.start_in_thread()
     env = {**whatsapp_env(simulator.graph, server.url), "POSTA_NOW": OPEN_HOURS, "POSTA_JOBS_EVERY": "0",
+           "POSTA_API_TOKEN": uuid.uuid4().hex,
            # Quick recovery for a short test: a dead replica's message and Redis lock are
            # taken over after seconds, not the production half minute.
            "POSTA_INBOX_STALE_SECONDS": "5", "TICKET_LOCK_LIFETIME": "5"}
