@@ -5,7 +5,11 @@ cases (admins see everything), read the summary and the whole thread from the tr
 store, and take, reply, note, transfer and hand back — the same desk operations agents
 use from WhatsApp. Pages poll small JSON endpoints every few seconds for new messages:
 the database is the source of truth, so this works whichever replica served the page.
-Every route checks the session; every POST checks a CSRF token bound to it.
+Every route checks the session; every POST checks a CSRF token bound to it. Logins are
+limited per name and per address (`posta.accounts.LoginLimits`), and their hashing runs
+in one thread of its own, so a flood of them cannot stall the webhook or the bot. Demo
+passwords work only with the simulator (`POSTA_SIMULATOR=1`, set by `make run`). Pages
+carry a Content-Security-Policy with a nonce per response.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
@@ -25,8 +32,8 @@ from sanic.response import HTTPResponse
 
 from channels import guard
 from channels.services import services
-from posta import reports, texts, thread
-from posta.accounts import SESSION_LIFETIME, Accounts, verify_password
+from posta import reports, texts, thread, web
+from posta.accounts import SESSION_LIFETIME, Accounts, Login, LoginLimits, check_login, is_demo
 from posta.config import Agent
 from posta.desk import DeskError
 from posta.store import Case
@@ -39,6 +46,35 @@ LOGIN_COOKIE = "posta_login_csrf"
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
                                autoescape=True)
 BADGES = {"unsure": "unsure", "requested": "requested", "sensitive": "sensitive", "agent_takeover": "takeover"}
+LOOPBACK = ("127.0.0.1", "::1")
+CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
+class TooMany(Exception):
+    """Too many logins: this name or address must wait, or too many wait for the hasher."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(f"try again in {wait} s")
+        self.wait = wait
+
+
+class Hasher:
+    """Password checks off the event loop, one at a time, with a short queue: a flood of
+    logins waits its turn or is told to come back, while the webhook and the bot run on."""
+
+    def __init__(self, waiting: int = 8) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posta-login")
+        self.most, self.waiting = waiting, 0
+
+    async def run(self, function, *args):
+        if self.waiting >= self.most:
+            raise TooMany(1)
+        self.waiting += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, function, *args)
+        finally:
+            self.waiting -= 1
 
 
 class PanelInput(InputChannel):
@@ -52,6 +88,9 @@ class PanelInput(InputChannel):
 
     def __init__(self) -> None:
         self._accounts: Optional[Accounts] = None
+        self._limits: Optional[LoginLimits] = None
+        self.hasher = Hasher()
+        self.demo_allowed = os.environ.get("POSTA_SIMULATOR") == "1"
 
     @property
     def accounts(self) -> Accounts:
@@ -59,10 +98,25 @@ class PanelInput(InputChannel):
             self._accounts = Accounts()
         return self._accounts
 
+    @property
+    def limits(self) -> LoginLimits:
+        if self._limits is None:
+            self._limits = LoginLimits()
+        return self._limits
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         panel = Blueprint("team_panel", __name__)
         guard.attach(panel)
         signed_in = functools.partial(_signed_in, self)
+
+        @panel.listener("after_server_start")
+        async def start(app, _loop) -> None:
+            if self.demo_allowed:
+                return
+            for agent in services(app).config.agents:
+                if is_demo(agent.password_hash):
+                    logger.warning("panel: %s still has a demo password, which works only with the simulator; "
+                                   "they cannot sign in until given their own (scripts/hash-password)", agent.name)
 
         @panel.route("/", methods=["GET"])
         async def home(request: Request) -> HTTPResponse:
@@ -75,24 +129,33 @@ class PanelInput(InputChannel):
         @panel.route("/login", methods=["POST"])
         async def login(request: Request) -> HTTPResponse:
             form = request.form
-            token = request.cookies.get(LOGIN_COOKIE)
-            if not token or form.get("csrf") != token:
+            if not web.same_secret(form.get("csrf"), request.cookies.get(LOGIN_COOKIE)):
                 return response.text("Forbidden (CSRF)", status=403)
-            agent = services(request.app).config.agent_by_name(form.get("name") or "")
-            if agent is None or not verify_password(form.get("password") or "", agent.password_hash):
-                logger.info("panel: failed login for %r", (form.get("name") or "")[:40])
-                return self._login_page(request, error=True, status=401)
-            result = response.redirect(f"{ROOT}/queue", status=303)
-            _set_cookie(result, COOKIE, self.accounts.open_session(agent.name), SESSION_LIFETIME)
-            _set_cookie(result, LOGIN_COOKIE, "", timedelta(0))
-            return result
+            name, password, address = (form.get("name") or "")[:255], form.get("password") or "", _client(request)
+            try:
+                result = await self._check_login(request, name, password, address)
+            except TooMany as refused:
+                logger.warning("panel: login for %r from %s refused for %d s (too many)", name[:40], address,
+                               refused.wait)
+                page = self._login_page(request, error="throttled", status=429, minutes=-(-refused.wait // 60))
+                page.headers["Retry-After"] = str(refused.wait)
+                return page
+            if result.agent is None:
+                logger.info("panel: failed login for %r from %s", name[:40], address)
+                await asyncio.to_thread(self.limits.failed, name, address)
+                return self._login_page(request, error="demo" if result.demo_refused else "wrong", status=401)
+            await asyncio.to_thread(self.limits.succeeded, name)
+            page = response.redirect(f"{ROOT}/queue", status=303)
+            _set_cookie(request, page, COOKIE, self.accounts.open_session(result.agent), SESSION_LIFETIME)
+            _set_cookie(request, page, LOGIN_COOKIE, "", timedelta(0))
+            return page
 
         @panel.route("/logout", methods=["POST"])
         @signed_in
         async def logout(request: Request, agent: Agent) -> HTTPResponse:
             self.accounts.close_session(request.cookies.get(COOKIE))
             result = response.redirect(f"{ROOT}/login", status=303)
-            _set_cookie(result, COOKIE, "", timedelta(0))
+            _set_cookie(request, result, COOKIE, "", timedelta(0))
             return result
 
         @panel.route("/queue", methods=["GET"])
@@ -168,24 +231,28 @@ class PanelInput(InputChannel):
 
     # -- helpers ---------------------------------------------------------------------------
 
+    async def _check_login(self, request: Request, name: str, password: str, address: str) -> Login:
+        """The password check, unless this name or address must wait first (`TooMany`)."""
+        wait = await asyncio.to_thread(self.limits.retry_after, name, address)
+        if wait is not None:
+            raise TooMany(wait)
+        return await self.hasher.run(check_login, services(request.app).config.agents, name, password,
+                                     self.demo_allowed)
+
     def _agent(self, request: Request) -> Optional[Agent]:
         name = self.accounts.agent_for(request.cookies.get(COOKIE))
         return services(request.app).config.agent_by_name(name) if name else None
 
-    def _login_page(self, request: Request, error: bool = False, status: int = 200) -> HTTPResponse:
-        import secrets
-
+    def _login_page(self, request: Request, error: Optional[str] = None, status: int = 200,
+                    **values: Any) -> HTTPResponse:
         token = secrets.token_urlsafe(24)
-        page = response.html(TEMPLATES.get_template("login.html").render(root=ROOT, csrf=token, error=error),
-                             status=status)
-        _set_cookie(page, LOGIN_COOKIE, token, timedelta(minutes=30))
+        page = _html("login.html", status, csrf=token, error=error, **values)
+        _set_cookie(request, page, LOGIN_COOKIE, token, timedelta(minutes=30))
         return page
 
     def _page(self, request: Request, agent: Agent, template: str, **values: Any) -> HTTPResponse:
         csrf = self.accounts.csrf_token(request.cookies.get(COOKIE))
-        html = TEMPLATES.get_template(template).render(root=ROOT, agent=agent, csrf=csrf, en=agent.language == "en",
-                                                       **values)
-        return response.html(html)
+        return _html(template, 200, agent=agent, csrf=csrf, en=agent.language == "en", **values)
 
     def _visible_cases(self, request: Request, agent: Agent):
         desk = services(request.app).desk
@@ -263,13 +330,32 @@ def _signed_in(channel: PanelInput, handler):
     return wrapper
 
 
-def _set_cookie(resp: HTTPResponse, name: str, value: str, lifetime: timedelta) -> None:
+def _html(template: str, status: int, **values: Any) -> HTTPResponse:
+    """A page whose scripts run only if they carry this response's nonce."""
+    nonce = secrets.token_urlsafe(16)
+    page = response.html(TEMPLATES.get_template(template).render(root=ROOT, nonce=nonce, **values), status=status)
+    page.headers["Content-Security-Policy"] = CSP.format(nonce=nonce)
+    return page
+
+
+def _client(request: Request) -> str:
+    """The client's address: the proxy's X-Forwarded-For when the request comes through
+    one on this host (nginx sets it), the peer's address otherwise."""
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and request.ip in LOOPBACK:
+        return forwarded.split(",")[-1].strip()
+    return request.ip
+
+
+def _set_cookie(request: Request, resp: HTTPResponse, name: str, value: str, lifetime: timedelta) -> None:
     resp.cookies[name] = value
     cookie = resp.cookies[name]
     cookie["path"] = ROOT
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
     cookie["max-age"] = int(lifetime.total_seconds())
+    if request.scheme == "https" or request.headers.get("x-forwarded-proto") == "https":
+        cookie["secure"] = True
 
 
 def _case_json(case: Case, lang: str) -> Dict[str, Any]:

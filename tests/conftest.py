@@ -15,6 +15,7 @@ import redis
 import sqlalchemy as sa
 
 from deploy.profile import ProductionProfile
+from posta.accounts import hash_password
 from posta.store import CaseStore
 from simulator.app import Simulator
 from tests.phones import ANA, Phone, agent_phone
@@ -99,6 +100,10 @@ def ana(stack):
 
 # -- the production profile: two replicas behind nginx, PostgreSQL, Redis -------------------
 
+# Production refuses demo passwords: Carla signs in with this one there.
+CARLA_PASSWORD = "carla-in-production"
+
+
 class Via:
     """What tests.phones.Phone needs: a webhook poster and the Graph API fake."""
 
@@ -119,7 +124,7 @@ def production(tmp_path_factory):
     simulator = Simulator("", APP_SECRET)
     server = simulator.start_in_thread()
     env = {**whatsapp_env(simulator.graph, server.url), "POSTA_NOW": OPEN_HOURS, "POSTA_JOBS_EVERY": "0",
-           "POSTA_API_TOKEN": uuid.uuid4().hex,
+           "POSTA_API_TOKEN": uuid.uuid4().hex, "POSTA_PASSWORD_HASH_CARLA": hash_password(CARLA_PASSWORD),
            # Quick recovery for a short test: a dead replica's message and Redis lock are
            # taken over after seconds, not the production half minute.
            "POSTA_INBOX_STALE_SECONDS": "5", "TICKET_LOCK_LIFETIME": "5"}

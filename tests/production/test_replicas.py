@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from posta.store import CaseStore
 from posta.whatsapp.contacts import inbox
+from tests.conftest import CARLA_PASSWORD
 from tests.phones import ANA, Phone, shown
 
 QUESTIONS = ["hola", "donde estan ubicados?", "aceptan tarjeta de credito?", "hacen envios al interior?",
@@ -81,7 +82,7 @@ def test_the_panel_shows_a_new_message_whichever_replica_serves_it(production):
     panel = f"{production.url}/webhooks/panel"
     carla = requests.Session()
     carla.get(f"{panel}/login")
-    carla.post(f"{panel}/login", data={"name": "Carla", "password": "carla-demo",
+    carla.post(f"{panel}/login", data={"name": "Carla", "password": CARLA_PASSWORD,
                                        "csrf": carla.cookies.get("posta_login_csrf")})
     customer.text("se me rompio la patilla del armazon")
     deadline = time.time() + 20

@@ -1,5 +1,6 @@
 """The production profile (`make run-prod`: two replicas behind nginx) exposes only what
-Meta and the team need, and it does not start without a token."""
+Meta and the team need; the demo passwords do not work there; the login limit holds
+across replicas; and it does not start without a token."""
 
 import os
 
@@ -8,6 +9,7 @@ import requests
 import sqlalchemy as sa
 
 from deploy.profile import ProductionProfile
+from tests.conftest import CARLA_PASSWORD
 from tests.phones import Phone
 
 
@@ -37,6 +39,28 @@ def test_on_a_replica_the_api_needs_the_token_and_there_is_no_rest_channel(produ
     rest = requests.post(profile.api(live, "/webhooks/rest/webhook"), json={"sender": "5491155557777",
                                                                          "message": "hola"}, timeout=10)
     assert rest.status_code == 404
+
+
+def login(url, name, password):
+    session = requests.Session()
+    session.get(f"{url}/webhooks/panel/login")
+    return session.post(f"{url}/webhooks/panel/login", allow_redirects=False, data={
+        "name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")})
+
+
+def test_demo_passwords_do_not_open_the_panel_with_a_real_number(production):
+    refused = login(production.url, "Ana", "ana-demo")
+    assert refused.status_code == 401 and "contraseña de demostración" in refused.text
+    assert login(production.url, "Carla", CARLA_PASSWORD).status_code == 303  # her own password works
+    for replica in production.profile.replicas:
+        assert "Ana still has a demo password" in replica.log.read_text(errors="replace")
+
+
+def test_the_login_limit_holds_across_replicas(production):
+    for n in range(5):  # nginx spreads them over both replicas
+        assert login(production.url, "Bruno", f"guess-{n}").status_code == 401
+    blocked = login(production.url, "Bruno", "anything")
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
 
 
 def test_the_profile_does_not_start_without_a_token(tmp_path):
