@@ -45,12 +45,13 @@ def serve_and_load(quick: bool, database_url: str) -> dict:
             whatsapp = asyncio.run(load.whatsapp_load(stack, customers, messages))
             notified = asyncio.run(load.escalations(stack, escalations))
             by_turn = asyncio.run(load.long_conversation(stack, turns))
+            flood = asyncio.run(load.login_flood(stack, seconds=5 if quick else 10))
             memory = load.peak_memory_mb(stack)
         finally:
             stack.stop()
     return {"customers": customers, "rest": rest.summary(), "whatsapp": whatsapp.summary(),
             "rest_latencies": rest.latencies, "whatsapp_latencies": whatsapp.latencies,
-            "notification_s": notified, "by_turn": by_turn, "memory_mb": memory,
+            "notification_s": notified, "by_turn": by_turn, "login_flood": flood, "memory_mb": memory,
             "database": "PostgreSQL" if database_url.startswith("postgres") else "SQLite"}
 
 

@@ -11,6 +11,7 @@ drives them from this process on loopback:
 - Escalations: customers ask for a person; the time from their webhook to the first
   notification an agent's phone receives.
 - One long conversation per channel, to see whether latency grows with its length.
+- A flood of panel logins, to see whether it stalls the webhook on the same server.
 
 Customers run closed-loop (one message in flight each), `customers` at once, until
 `messages` are sent. Every reply is counted, so lost and duplicated messages are measured.
@@ -23,6 +24,7 @@ import json
 import random
 import statistics
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -162,6 +164,46 @@ async def long_conversation(stack: Stack, turns: int) -> Dict[str, List[float]]:
             whatsapp.append((arrival or time.time()) - wall)
     arrivals.close()
     return {"rest": rest, "whatsapp": whatsapp}
+
+
+async def login_flood(stack: Stack, seconds: float = 10.0, logins_per_second: int = 20,
+                      webhooks_per_second: int = 5, name: Optional[str] = None) -> Dict[str, object]:
+    """Webhook acknowledgement time without, then during, a flood of panel logins from a
+    new address each, for `name` or (by default) a new name each, so that no limit stops
+    them and every one is hashed: what an attacker does to stall the server of the panel."""
+    async def webhooks(session: aiohttp.ClientSession, acks: List[float]) -> None:
+        for n in range(int(seconds * webhooks_per_second)):
+            started = time.perf_counter()
+            await _post(session, stack, f"54911{random.randint(10_000_000, 99_999_999)}", "hola", n)
+            acks.append(time.perf_counter() - started)
+            await asyncio.sleep(1 / webhooks_per_second)
+
+    async def login(session: aiohttp.ClientSession, n: int, statuses: Counter) -> None:
+        async with session.get(f"{stack.panel_url}/login") as form:
+            token = form.cookies["posta_login_csrf"].value
+        headers = {"X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
+                   "Cookie": f"posta_login_csrf={token}"}
+        async with session.post(f"{stack.panel_url}/login", headers=headers, allow_redirects=False,
+                                data={"name": name or f"flood-{n}", "password": "guess", "csrf": token}) as answer:
+            statuses[answer.status] += 1
+
+    async def logins(session: aiohttp.ClientSession, statuses: Counter) -> None:
+        tasks = []
+        for n in range(int(seconds * logins_per_second)):
+            tasks.append(asyncio.ensure_future(login(session, n, statuses)))
+            await asyncio.sleep(1 / logins_per_second)
+        await asyncio.gather(*tasks)
+
+    idle: List[float] = []
+    flooded: List[float] = []
+    statuses: Counter = Counter()
+    async with aiohttp.ClientSession() as session:
+        await webhooks(session, [])  # warm up: the first messages of a run are slower
+        await webhooks(session, idle)
+        await asyncio.gather(webhooks(session, flooded), logins(session, statuses))
+    return {"logins_per_second": logins_per_second, "logins": dict(statuses),
+            "idle_ack_p50_ms": _ms(_pct(idle, 50)), "idle_ack_p99_ms": _ms(_pct(idle, 99)),
+            "flood_ack_p50_ms": _ms(_pct(flooded, 50)), "flood_ack_p99_ms": _ms(_pct(flooded, 99))}
 
 
 def peak_memory_mb(stack: Stack) -> Dict[str, float]:

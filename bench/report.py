@@ -85,6 +85,7 @@ def _lines(r: Dict, plot_name: str) -> List[str]:
         f"- Webhook acknowledged in {wa['ack_p99_ms']} ms at p99 (target < 50 ms).",
         f"- Escalating message to the agent's notification ({len(notified)} escalations): p50 "
         f"{_pct(notified, 50):.2f} s, p95 {_pct(notified, 95):.2f} s (target < 1 s at p95)." if notified else "",
+        _flood_line(load.get("login_flood")),
         f"- Peak resident memory: Rasa server {load['memory_mb'].get('rasa')} MB, action server "
         f"{load['memory_mb'].get('actions')} MB, outbox worker {load['memory_mb'].get('worker')} MB.", "",
     ]
@@ -145,3 +146,13 @@ def _cores() -> int:
     import os
 
     return os.cpu_count() or 0
+
+
+def _flood_line(flood) -> str:
+    if not flood or not flood.get("idle_ack_p99_ms"):
+        return ""
+    ratio = flood["flood_ack_p99_ms"] / flood["idle_ack_p99_ms"]
+    return (f"- A flood of {flood['logins_per_second']} panel logins a second (a new name and address each, so "
+            f"every one is hashed; answers {flood['logins']}): webhook acknowledged in "
+            f"{flood['idle_ack_p50_ms']} / {flood['idle_ack_p99_ms']} ms (p50 / p99) before it and "
+            f"{flood['flood_ack_p50_ms']} / {flood['flood_ack_p99_ms']} ms during it, a p99 ratio of **{ratio:.2f}**.")

@@ -17,6 +17,9 @@ def test_load_harness_counts_every_message(stack):
     assert len(asyncio.run(load.escalations(stack, 1, warm_agents=False))) == 1
     by_turn = asyncio.run(load.long_conversation(stack, 3))
     assert len(by_turn["rest"]) == len(by_turn["whatsapp"]) == 3
+    flood = asyncio.run(load.login_flood(stack, seconds=1, logins_per_second=4, webhooks_per_second=4))
+    assert sum(flood["logins"].values()) == 4 and set(flood["logins"]) <= {401, 429}
+    assert flood["idle_ack_p99_ms"] > 0 and flood["flood_ack_p99_ms"] > 0
     assert load.peak_memory_mb(stack)["rasa"] > 100
 
 
