@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, List
 
-from posta.language import _fold
+from posta.language import fold
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ _AMOUNT = re.compile(r"(\$\s?\d[\d.,]*|\b\d[\d.,]* ?(?:pesos|ars|usd|dolares|dol
 
 def extract(text: str) -> List[Fact]:
     """Every fact in one message, in the order the kinds are listed above."""
-    folded = _fold(text or "")
+    folded = fold(text or "")
     facts: List[Fact] = []
     for found in _ORDER.finditer(folded):
         value = (found.group(1) or found.group(2)).upper()

@@ -38,7 +38,7 @@ ENGLISH_CHAT = {
 }
 
 
-def _fold(word: str) -> str:
+def fold(word: str) -> str:
     """Lower case without accents: chat users rarely type them."""
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -58,13 +58,13 @@ def _spacy_stop_words(lang: str) -> FrozenSet[str]:
 @lru_cache(maxsize=1)
 def function_words() -> FrozenSet[str]:
     """Spanish and English stop words, folded ("que", "the", "mañana" -> "manana")."""
-    return frozenset(_fold(w) for lang in ("es", "en") for w in _spacy_stop_words(lang))
+    return frozenset(fold(w) for lang in ("es", "en") for w in _spacy_stop_words(lang))
 
 
 @lru_cache(maxsize=1)
 def _lexicons() -> Tuple[FrozenSet[str], FrozenSet[str]]:
-    spanish = {_fold(w) for w in _spacy_stop_words("es")} | SPANISH_CHAT
-    english = {_fold(w) for w in _spacy_stop_words("en")} | ENGLISH_CHAT
+    spanish = {fold(w) for w in _spacy_stop_words("es")} | SPANISH_CHAT
+    english = {fold(w) for w in _spacy_stop_words("en")} | ENGLISH_CHAT
     shared = spanish & english
     return frozenset(spanish - shared), frozenset(english - shared)
 
@@ -75,7 +75,7 @@ def detect(text: str) -> Optional[str]:
     if not text or text.startswith("/"):
         return None
     spanish, english = _lexicons()
-    words = [_fold(w) for w in WORD.findall(text)]
+    words = [fold(w) for w in WORD.findall(text)]
     es_score = sum(w in spanish for w in words)
     en_score = sum(w in english for w in words)
     if SPANISH_CHARS & set(text.casefold()):

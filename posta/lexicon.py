@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
-from posta.language import _fold
+from posta.language import fold
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,12 @@ INTENT_FOR_CATEGORY = {
 }
 
 
+@lru_cache(maxsize=4096)
 def match(text: str) -> Optional[Hit]:
     """The first category whose phrases appear in `text`, most specific first: a health
     worry or a legal threat outranks a complaint, and any sensitive case outranks a plain
     request for a person."""
-    folded = _fold(text or "")
+    folded = fold(text or "")
     for category, pattern in _COMPILED:
         found = pattern.search(folded)
         if found:

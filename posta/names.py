@@ -6,7 +6,7 @@ import re
 from typing import Optional
 
 from posta import lexicon
-from posta.language import _fold, function_words
+from posta.language import fold, function_words
 
 _INTRO = re.compile(
     r"^\s*(hola[,!.]*\s*)?(me llamo|mi nombre es|soy|habla|my name is|my name's|i am|i'm|im|it's|its|this is)\s+",
@@ -21,6 +21,6 @@ def clean_name(text: str) -> Optional[str]:
     words = name.split()
     if not words or len(words) > MAX_WORDS or lexicon.match(name) or any(ch.isdigit() for ch in name):
         return None
-    if any(_fold(w) in function_words() - NAME_PARTICLES for w in words):
+    if any(fold(w) in function_words() - NAME_PARTICLES for w in words):
         return None  # "a que hora abren?" is a question, not a name
     return " ".join(w if any(c.isupper() for c in w) else w.capitalize() for w in words)

@@ -190,3 +190,18 @@ def test_a_long_conversation_rolls_over_but_keeps_its_state_and_its_history(stac
     assert "I'm passing you to a person" in texts(stack.say(sender, "ok, can I talk to a human?"))
     case = assert_handed_off(stack, cases, sender, "requested", "shipping")
     assert len(case.summary.messages) == 46  # including every message from before the rollover
+
+
+def test_what_a_person_must_handle_is_never_answered_by_the_bot(stack, cases):
+    """The kinds of message the issue found answered (paraphrased anew): an indirect
+    complaint about a product, a refund asked as a question, keyboard noise, and a question
+    in the business's words about something it never mentions."""
+    for text, reason in (("los marcos que me vendieron vinieron todos doblados", "sensitive"),
+                         ("me podrian devolver la plata de los anteojos?", "sensitive"),
+                         ("asdkj qwpe", "unsure"),
+                         ("con que obras sociales trabajan para los controles?", "unsure")):
+        sender = stack.new_sender()
+        replies = texts(stack.say(sender, text))
+        assert stack.tracker(sender)["paused"], (text, replies)
+        case = cases.open_case_for(sender)
+        assert case is not None and case.reason == reason, (text, case and case.reason)
