@@ -35,6 +35,9 @@ def configured(name: str, key: str):
     return component.get(key, SentenceEmbeddingClassifier.get_default_config().get(key))
 
 
+ENCODER = configured("SentenceEmbeddingClassifier", "encoder")
+
+
 def diet_config(spacy_model: Optional[str] = None, language: Optional[str] = None,
                 epochs: Optional[int] = None) -> dict:
     """config.yml's pipeline up to DIET; optionally another spaCy pipeline and language."""
@@ -86,19 +89,17 @@ def diet_rankings(model: Path, texts: Sequence[str]) -> List[Ranking]:
     return [{r["name"]: r["confidence"] for r in p.get("intent_ranking", [])} for p in asyncio.run(parse_all())]
 
 
-def train_embedding_classifier(examples: Sequence[Tuple[str, str]]):
-    from sklearn.linear_model import LogisticRegression
+def train_embedding_classifier(examples: Sequence[Tuple[str, str]], encoder: Optional[str] = None):
+    """The component's regression (`components.sentence_classifier.Trained`), as config.yml sets it."""
+    from components.sentence_classifier import Trained
 
     texts, labels = zip(*examples)
-    model = LogisticRegression(C=configured("SentenceEmbeddingClassifier", "C"), max_iter=2000,
-                               class_weight="balanced")
-    model.fit(embed(list(texts)), list(labels))
-    return model
+    return Trained.fit(list(texts), list(labels), configured("SentenceEmbeddingClassifier", "C"),
+                       encoder or ENCODER)
 
 
-def embedding_rankings(model, texts: Sequence[str]) -> List[Ranking]:
-    probabilities = model.predict_proba(embed(list(texts)))
-    return [dict(zip(model.classes_, row.tolist())) for row in probabilities]
+def embedding_rankings(trained, texts: Sequence[str], encoder: Optional[str] = None) -> List[Ranking]:
+    return trained.rankings(embed(list(texts), encoder or ENCODER))
 
 
 def blend(diet: Ranking, emb: Ranking, weight: float) -> List[Tuple[str, float]]:
