@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from rasa_sdk import Tracker
 
-from posta import config, thread
+from posta import config, rasa_events
 from posta.store import CaseStore
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.outbox import Outbox
@@ -43,6 +43,6 @@ def conversation(tracker: Tracker):
     """The conversation's events: the tracker's, after the stored history when the tracker
     store rolled the session over to keep a long chat fast."""
     events = list(tracker.events)
-    if not thread.rolled_over(events):
+    if not rasa_events.rolled_over(events):
         return events
-    return thread.with_history(thread.load_events(case_store().engine, tracker.sender_id), events)
+    return rasa_events.with_history(rasa_events.load(case_store().engine, tracker.sender_id), events)

@@ -7,16 +7,17 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import (ActionExecuted, ActiveLoop, ConversationPaused, ConversationResumed,
-                             SessionStarted, SlotSet)
+from rasa_sdk.events import ActionExecuted, ActiveLoop, ConversationPaused, ConversationResumed, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import business, case_store, contacts, conversation, language, latest_entity, outbox
-from posta import desk, handoff, summary as summaries, texts
+from posta import desk, handoff, rasa_events, texts
+from posta import summary as summaries
 from posta.hours import business_now
 from posta.names import clean_name
-from posta.privacy import mask_phone
+from posta.phones import mask_phone
+from posta.states import Reason
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_after_hours_details",
                                      next_opening=texts.next_opening(config.schedule.next_opening(now), now, lang))
             known = [SlotSet("customer_name", summary.customer_name)] if summary.customer_name else []
-            if decision.reason != "requested" or summary.topic != "general":
+            if decision.reason != Reason.REQUESTED or summary.topic != "general":
                 known.append(SlotSet("customer_request", summary.messages[-1].text if summary.messages else ""))
             return decided + known + [SlotSet("handoff_needs_details", True), ActiveLoop(DETAILS_FORM)]
 
@@ -78,7 +79,7 @@ class ActionHandoff(Action):
         intent = (latest.get("intent") or {}).get("name")
         return handoff.decide(
             intent, latest.get("text") or "",
-            accepted_offer=intent == "affirm" and _last_bot_action(tracker).startswith("utter_offer_"),
+            accepted_offer=intent == "affirm" and rasa_events.last_response(tracker.events).startswith("utter_offer_"),
             earlier_topic=summaries.latest_topic(conversation(tracker)))
 
     @staticmethod
@@ -148,10 +149,3 @@ class ActionSessionStart(Action):
         if owned:
             events.append(ConversationPaused())
         return events + [ActionExecuted("action_listen")]
-
-
-def _last_bot_action(tracker: Tracker) -> str:
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot":
-            return (event.get("metadata") or {}).get("utter_action") or ""
-    return ""

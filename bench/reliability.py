@@ -43,8 +43,8 @@ from bench import load
 from deploy.processes import ready
 from deploy.profile import ProductionProfile
 from posta import backoff
+from posta.schema import inbox
 from posta.store import CaseStore
-from posta.whatsapp.contacts import inbox
 from simulator.app import Simulator
 from tests.conftest import OPEN_HOURS, POSTGRES_ADMIN_URL, fresh_postgres_database
 from tests.phones import shown

@@ -30,12 +30,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import guard
+from channels import services as posta_services
 from channels.services import services
-from posta import reports, texts, thread, web
+from posta import rasa_events, reports, texts, thread, web
 from posta.accounts import SESSION_LIFETIME, Accounts, Login, LoginLimits, check_login, is_demo
 from posta.config import Agent
 from posta.desk import DeskError
+from posta.states import CaseEventKind, Reason
 from posta.store import Case
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ COOKIE = "posta_session"
 LOGIN_COOKIE = "posta_login_csrf"
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
                                autoescape=True)
-BADGES = {"unsure": "unsure", "requested": "requested", "sensitive": "sensitive", "agent_takeover": "takeover"}
+BADGES = {Reason.UNSURE: "unsure", Reason.REQUESTED: "requested", Reason.SENSITIVE: "sensitive", Reason.AGENT_TAKEOVER: "takeover"}
 LOOPBACK = ("127.0.0.1", "::1")
 CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -106,7 +107,7 @@ class PanelInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         panel = Blueprint("team_panel", __name__)
-        guard.attach(panel)
+        posta_services.attach(panel)
         signed_in = functools.partial(_signed_in, self)
 
         @panel.listener("after_server_start")
@@ -266,16 +267,16 @@ class PanelInput(InputChannel):
         return case
 
     async def _case_data(self, request: Request, agent: Agent, case: Case) -> Dict[str, Any]:
-        events = await asyncio.to_thread(thread.load_events, services(request.app).store.engine, case.conversation_id)
+        events = await asyncio.to_thread(rasa_events.load, services(request.app).store.engine, case.conversation_id)
         history = services(request.app).store.history(case.id)
         tz = services(request.app).config.timezone
         return {
             "case": _case_json(case, agent.language),
             "summary": case.summary.render(agent.language, case.id, tz),
             "thread": [line.as_dict() for line in thread.lines(events, agent.language)],
-            "notes": [{"by": e.actor, "text": e.detail, "at": e.at.isoformat()} for e in history if e.kind == "note"],
+            "notes": [{"by": e.actor, "text": e.detail, "at": e.at.isoformat()} for e in history if e.kind == CaseEventKind.NOTE],
             "history": [{"kind": e.kind, "by": e.actor, "detail": e.detail, "at": e.at.isoformat()}
-                        for e in history if e.kind != "note"],
+                        for e in history if e.kind != CaseEventKind.NOTE],
             "mine": case.agent == agent.name,
         }
 

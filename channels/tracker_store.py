@@ -21,7 +21,7 @@ Measured on this machine, that took the median reply from ~23 ms on the first tu
   (listening, or paused while a person talks), the store appends a new session start
   carrying every slot and the pause. Rasa then reads and featurizes only that short
   session; the older events stay in the table, and summaries and the panel read them
-  all (`posta.thread.load_events`). The marker keeps summaries from mistaking it for a
+  all (`posta.rasa_events.load`). The marker keeps summaries from mistaking it for a
   new conversation.
 """
 
@@ -36,11 +36,10 @@ from rasa.shared.core.events import ActionExecuted, ConversationPaused, Event, S
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.shared.utils.common import all_subclasses
-
 from sqlalchemy.orm import sessionmaker
 
 from posta.db import connect, database_url
-from posta.summary import ROLLOVER
+from posta.rasa_events import ROLLOVER
 
 ROLLOVER_AFTER = 200  # events in a session (about 40 turns)
 

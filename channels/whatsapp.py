@@ -27,22 +27,23 @@ import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, SlotSet
 from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from channels import guard
+from channels import services as posta_services
+from channels.rasa_conversations import WhatsAppOutput
 from channels.services import Services, services
-from posta import config as posta_config, language, thread, web
+from posta import config as posta_config
+from posta import rasa_events, web
 from posta.desk import Desk
-from posta.whatsapp import inbound, outbound
+from posta.phones import mask_phone
+from posta.states import InboundKind
+from posta.whatsapp import inbound
 from posta.whatsapp.inbound import Inbound, Status
-from posta.privacy import mask_phone
-from posta.whatsapp.contacts import STALE_CLAIM, Received
-from posta.whatsapp.outbox import Outbox, current_message, handling
+from posta.whatsapp.inbox import STALE_CLAIM, Received
+from posta.whatsapp.outbox import handling
 from posta.whatsapp.settings import WhatsAppSettings
 
 logger = logging.getLogger(__name__)
@@ -53,77 +54,6 @@ MAX_BODY = 3 * 1024 * 1024  # Meta's webhook payloads are at most 3 MB
 # Rasa reads text starting with "/" as an intent shortcut ("/restart"); an invisible word
 # joiner in front keeps a customer's text what it is, words.
 WORD_JOINER = "\u2060"
-
-
-class WhatsAppOutput(OutputChannel):
-    """Bot replies to a customer, through the outbox."""
-
-    def __init__(self, outbox: Outbox) -> None:
-        self.outbox = outbox
-
-    @classmethod
-    def name(cls) -> Text:
-        return "whatsapp"
-
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        lang = language.detect(message.get("text") or "") or "es"
-        bodies = outbound.from_bot(recipient_id, message, lang)
-        if bodies:
-            await asyncio.to_thread(self.outbox.enqueue, bodies, purpose="reply", conversation_id=recipient_id)
-
-    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
-
-
-class RasaConversations:
-    """The desk's `Conversations`, done on Rasa's trackers (under Rasa's lock per conversation)."""
-
-    def __init__(self, app, output: WhatsAppOutput) -> None:
-        self.app, self.output = app, output
-
-    @property
-    def agent(self):
-        return self.app.ctx.agent
-
-    async def take_over(self, conversation_id: str) -> None:
-        await self._append(conversation_id, SlotSet("handoff_reason", "agent_takeover"), ConversationPaused())
-
-    async def hand_back(self, conversation_id: str, agent: str) -> None:
-        async with self.agent.lock_store.lock(conversation_id):
-            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id)
-            # Nothing was predicted while paused: resume and listen, then the `handback`
-            # intent runs action_handback (closes the case) and the bot's follow-up.
-            tracker.update(ConversationResumed())
-            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-            await self.agent.processor.trigger_external_user_uttered(
-                "handback", {"agent": agent}, tracker, self.output)
-
-    async def log_agent_message(self, conversation_id: str, agent: str, text: str) -> None:
-        message_id = current_message()
-        async with self.agent.lock_store.lock(conversation_id):
-            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id,
-                                                                          append_action_listen=False)
-            if message_id and any((e.metadata or {}).get("message_id") == message_id
-                                  for e in list(tracker.events)[-20:] if isinstance(e, BotUttered)):
-                return  # logged before a crash; the message is being handled again
-            tracker.update(BotUttered(text, metadata={"agent": agent, "message_id": message_id}))
-            await self.agent.tracker_store.save(tracker)
-
-    async def say(self, conversation_id: str, response_name: str, **values: Any) -> None:
-        tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id, append_action_listen=False)
-        message = await self.agent.nlg.generate(response_name, tracker, self.output.name(), **values)
-        if message:
-            await self.output.send_response(conversation_id, message)
-            await self._append(conversation_id, BotUttered(message.get("text"), metadata={
-                "agent": values.get("agent_name"), "utter_action": response_name}))
-
-    async def _append(self, conversation_id: str, *events) -> None:
-        async with self.agent.lock_store.lock(conversation_id):
-            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id,
-                                                                          append_action_listen=False)
-            for event in events:
-                tracker.update(event)
-            await self.agent.tracker_store.save(tracker)
 
 
 class WhatsAppInput(InputChannel):
@@ -157,7 +87,7 @@ class WhatsAppInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         whatsapp = Blueprint("whatsapp_webhook", __name__)
-        guard.attach(whatsapp)
+        posta_services.attach(whatsapp)
 
         @whatsapp.listener("after_server_start")
         async def start(app, _loop) -> None:
@@ -294,18 +224,18 @@ class WhatsAppInput(InputChannel):
         if agent is not None:
             await self.desk.agent_message(agent, message)
             return
-        if message.kind == "system":
+        if message.kind == InboundKind.SYSTEM:
             logger.info("WhatsApp system message for %s (%s)", mask_phone(message.sender), message.id)
             return
         case = await asyncio.to_thread(self.services.store.open_case_for, message.sender)
-        answerable = message.kind not in ("reaction", "revision")  # those are not messages to answer
+        answerable = message.kind not in (InboundKind.REACTION, InboundKind.REVISION)  # those are not messages to answer
         if answerable and retry and await asyncio.to_thread(
-                thread.has_message, self.services.store.engine, message.sender, message.id):
+                rasa_events.has_message, self.services.store.engine, message.sender, message.id):
             answerable = False  # Rasa handled it before this replica (or another) died
         if answerable:
-            offered = message.kind == "choice" and await asyncio.to_thread(
+            offered = message.kind == InboundKind.CHOICE and await asyncio.to_thread(
                 self.services.outbox.offered, message.sender, message.text)
-            if message.kind == "choice" and not offered:
+            if message.kind == InboundKind.CHOICE and not offered:
                 logger.info("WhatsApp: %s chose an option the bot never offered; read as words",
                             mask_phone(message.sender))
             text, metadata = _for_rasa(message, offered)
@@ -349,10 +279,10 @@ def _for_rasa(message: Inbound, offered: bool = False):
         metadata["customer_name"] = message.name
     if message.context_id:
         metadata["context_id"] = message.context_id
-    if message.kind == "media":
+    if message.kind == InboundKind.MEDIA:
         metadata["media"] = message.media
         return "/media", metadata
-    if message.kind == "choice":
+    if message.kind == InboundKind.CHOICE:
         if message.title:
             metadata["title"] = message.title
         return (message.text if offered else as_words(message.title or "")), metadata

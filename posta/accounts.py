@@ -25,7 +25,8 @@ from typing import Iterable, Optional
 
 import sqlalchemy as sa
 
-from posta.db import UTCDateTime, connect, metadata, utcnow
+from posta.db import connect, utcnow
+from posta.schema import login_failures, sessions, settings
 
 ITERATIONS = 260_000
 SESSION_LIFETIME = timedelta(hours=12)
@@ -37,28 +38,6 @@ FAILURE_WINDOW = timedelta(minutes=15)
 FAILURES_PER_NAME = 5
 FAILURES_PER_ADDRESS = 20
 
-sessions = sa.Table(
-    "posta_panel_sessions",
-    metadata,
-    sa.Column("token_hash", sa.String(64), primary_key=True),
-    sa.Column("agent", sa.String(255), nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("expires_at", UTCDateTime, nullable=False),
-    sa.Column("revoked_at", UTCDateTime),
-)
-settings = sa.Table(
-    "posta_settings",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Text, nullable=False),
-)
-login_failures = sa.Table(
-    "posta_login_failures",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("key", sa.String(300), nullable=False, index=True),  # "name:<name>" or "address:<ip>"
-    sa.Column("at", UTCDateTime, nullable=False),
-)
 
 
 def hash_password(password: str, salt: Optional[str] = None, demo: bool = False) -> str:

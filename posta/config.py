@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Mapping, Optional, Tuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Dict, FrozenSet, Mapping, Optional, Sequence, Tuple
 
 import yaml
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from posta.hours import Schedule, WEEKDAYS
+from posta.hours import WEEKDAYS, Schedule
 
 LANGUAGES = ("es", "en")
 TONES = ("transparent", "named")
@@ -119,7 +119,7 @@ def _parse(raw: dict) -> BusinessConfig:
     if default_language not in LANGUAGES:
         raise ConfigError(f"business.default_language must be one of {LANGUAGES}")
     holidays = frozenset(_date(d) for d in raw.get("holidays") or [])
-    schedule = Schedule.parse(raw.get("hours") or {}, timezone, holidays)
+    schedule = parse_hours(raw.get("hours") or {}, timezone, holidays)
     tone = raw.get("tone", "transparent")
     if tone not in TONES:
         raise ConfigError(f"tone must be one of {TONES}, not {tone!r}")
@@ -188,6 +188,24 @@ def _teams(raw: Mapping[str, dict]) -> Dict[str, Team]:
     }
 
 
+def parse_hours(raw: Mapping[str, Sequence[str]], timezone: ZoneInfo, holidays: FrozenSet[date]) -> Schedule:
+    """`hours:` in business.yml: weekday -> ["10:00-19:00", ...]."""
+    unknown = set(raw) - set(WEEKDAYS)
+    if unknown:
+        raise ConfigError(f"hours: unknown day(s) {sorted(unknown)}")
+    weekly = []
+    for day in WEEKDAYS:
+        ranges = []
+        for spec in raw.get(day) or ():
+            try:
+                start, end = (time.fromisoformat(part.strip()) for part in str(spec).split("-"))
+            except ValueError:
+                raise ConfigError(f"hours.{day}: {spec!r} is not like '10:00-19:00'") from None
+            ranges.append((start, end))
+        weekly.append(tuple(sorted(ranges)))
+    return Schedule(timezone=timezone, weekly=tuple(weekly), holidays=frozenset(holidays))
+
+
 def _agent(raw: dict, teams: Mapping[str, Team], business_schedule: Schedule, timezone, holidays) -> Agent:
     name = raw.get("name")
     if not name:
@@ -203,7 +221,7 @@ def _agent(raw: dict, teams: Mapping[str, Team], business_schedule: Schedule, ti
     if any(lang not in LANGUAGES for lang in languages):
         raise ConfigError(f"agent {name}: languages must be among {LANGUAGES}")
     hours = raw.get("hours")
-    schedule = Schedule.parse(hours, timezone, holidays) if hours else business_schedule
+    schedule = parse_hours(hours, timezone, holidays) if hours else business_schedule
     max_open = int(raw.get("max_open_cases", 3))
     if max_open < 1:
         raise ConfigError(f"agent {name}: max_open_cases must be at least 1")

@@ -1,7 +1,8 @@
-"""The one database: its URL, engines, timestamps, and the schema of every Posta table.
+"""The one database: its URL, its engines, and its schema brought up to date on connect.
 
-Rasa's tracker store (`events`) lives in the same database; Posta's tables are prefixed
-`posta_`. SQLite file by default, PostgreSQL when `POSTA_DATABASE_URL` says so.
+Rasa's tracker store (`events`) lives in the same database; Posta's tables
+(`posta/schema.py`) are prefixed `posta_`. SQLite file by default, PostgreSQL when
+`POSTA_DATABASE_URL` says so.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from posta import migrations
+
 DEFAULT_URL = "sqlite:///posta.db"
-metadata = sa.MetaData()
 
 
 def database_url() -> str:
@@ -27,26 +29,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class UTCDateTime(sa.types.TypeDecorator):
-    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
-
-
 @lru_cache(maxsize=None)
 def connect(url: Optional[str] = None) -> Engine:
-    """One engine (and pool) per URL and process, with every Posta table created."""
+    """One engine (and pool) per URL and process, its Posta tables migrated to this version."""
     url = url or database_url()
     if url.startswith("sqlite"):
         # A pool: SQLAlchemy 1.4 would otherwise open (and set up) a new connection for
@@ -65,12 +50,7 @@ def connect(url: Optional[str] = None) -> Engine:
             cursor.close()
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
-    _import_tables()
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            # Replicas and workers start together: one creates the tables, the others wait.
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(72617)"))
-        metadata.create_all(conn)
+    migrations.upgrade(engine)
     return engine
 
 
@@ -82,13 +62,3 @@ def insert(engine: Engine, table: sa.Table):
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     return dialect_insert(table)
-
-
-def _import_tables() -> None:
-    # Each module declares its tables on `metadata` when imported.
-    import posta.store  # noqa: F401
-    import posta.whatsapp.contacts  # noqa: F401
-    import posta.whatsapp.outbox  # noqa: F401
-    import posta.desk  # noqa: F401
-    import posta.accounts  # noqa: F401
-    import posta.jobs  # noqa: F401

@@ -17,10 +17,14 @@ from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from posta import privacy, reports, routing, summary as summaries, texts, thread
+from posta import privacy, rasa_events, reports, routing, texts
+from posta import summary as summaries
 from posta.config import Agent, BusinessConfig
-from posta.db import metadata, utcnow
+from posta.db import utcnow
 from posta.hours import business_now
+from posta.phones import mask_phone
+from posta.schema import agent_state
+from posta.states import CaseEventKind, CaseStatus, InboundKind, Purpose, Reason
 from posta.store import Case, CaseStore, CaseUnavailable
 from posta.whatsapp import outbound
 from posta.whatsapp.contacts import Contacts
@@ -32,12 +36,6 @@ logger = logging.getLogger(__name__)
 BUTTON_PREFIX = "posta:"
 BUSINESS_APP = "WhatsApp Business app"  # who typed an echo: a person on the business's own phone
 
-agent_state = sa.Table(
-    "posta_agent_state",
-    metadata,
-    sa.Column("agent", sa.String(255), primary_key=True),
-    sa.Column("active_case_id", sa.Integer),
-)
 
 
 class Conversations(Protocol):
@@ -123,7 +121,7 @@ def announce(config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: C
             str(case.id), texts.label("reason_" + case.reason, lang), case.customer_name or case.conversation_id,
         ]) if template else None
         if fallback and not contacts.window_open(agent.phone):
-            outbox.enqueue([fallback], purpose="notify", conversation_id=case.conversation_id, case_id=case.id,
+            outbox.enqueue([fallback], purpose=Purpose.NOTIFY, conversation_id=case.conversation_id, case_id=case.id,
                            key=key)
             continue
         offer = texts.desk("offer" if case.agent == agent.name else "offer_queue", lang, case=case.id,
@@ -133,7 +131,7 @@ def announce(config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: C
             buttons.append((f"{BUTTON_PREFIX}pass:{case.id}", texts.desk("pass", lang)))
         bodies = outbound.text(agent.phone, case.summary.render(lang, case.id, config.timezone))
         bodies += outbound.choices(agent.phone, offer, buttons, lang)
-        outbox.enqueue(bodies, purpose="notify", conversation_id=case.conversation_id, case_id=case.id,
+        outbox.enqueue(bodies, purpose=Purpose.NOTIFY, conversation_id=case.conversation_id, case_id=case.id,
                        fallback=fallback, key=key)
 
 
@@ -164,16 +162,16 @@ class Desk:
 
     def may_see(self, agent: Agent, case: Case) -> bool:
         """Admins see every case; agents their own and their teams' queue."""
-        return agent.is_admin or case.agent == agent.name or (case.status == "waiting" and case.team in agent.teams)
+        return agent.is_admin or case.agent == agent.name or (case.status == CaseStatus.WAITING and case.team in agent.teams)
 
     def check_may_take(self, agent: Agent, case: Case) -> None:
         """The one rule for taking, on WhatsApp and in the panel: an agent takes a case
         routed to them or waiting in one of their teams' queues; an admin any case nobody
         else is on. (Another agent's case moves by *pasar* or *transferir*.)"""
-        if case.status not in ("waiting", "assigned"):
+        if case.status not in (CaseStatus.WAITING, CaseStatus.ASSIGNED):
             return  # closed, or someone is on it: the store refuses and says who
         routed_to_them = case.agent == agent.name
-        in_their_queue = case.status == "waiting" and case.team in agent.teams
+        in_their_queue = case.status == CaseStatus.WAITING and case.team in agent.teams
         if not (agent.is_admin or routed_to_them or in_their_queue):
             raise DeskError("not_yours_to_take", case=case.id, owner=case.agent or self._team_name(case.team))
 
@@ -207,12 +205,12 @@ class Desk:
                 raise DeskError("taken_by_other", case=case_id, agent=refused.case.agent) from None
             raise DeskError("closed", case=case_id) from None
         self.set_active(agent, case.id)
-        if before.status != "active" and case.channel in (None, "whatsapp"):  # a person is on it now
+        if before.status != CaseStatus.ACTIVE and case.channel in (None, "whatsapp"):  # a person is on it now
             if self.config.tone == "named":
                 await self.conversations.say(case.conversation_id, "utter_agent_intro", agent_name=agent.name)
             else:
                 self.outbox.enqueue(outbound.text(case.conversation_id, texts.customer("taken", case.language)),
-                                    purpose="relay", conversation_id=case.conversation_id, case_id=case.id)
+                                    purpose=Purpose.RELAY, conversation_id=case.conversation_id, case_id=case.id)
         return case
 
     def erase(self, agent: Agent, conversation_id: str) -> int:
@@ -227,7 +225,7 @@ class Desk:
         teams' (admins: any)."""
         case = self.store.open_case_for(conversation_id)
         if case is None:
-            events = thread.load_events(self.engine, conversation_id)
+            events = rasa_events.load(self.engine, conversation_id)
             team = self.config.team_for_topic(summaries.latest_topic(events) or "general")
             if not agent.is_admin and team not in agent.teams:
                 raise DeskError("not_your_team", team=self._team_name(team))
@@ -242,21 +240,21 @@ class Desk:
         if case.channel not in (None, "whatsapp"):
             raise DeskError("cannot_reach", channel=case.channel)
         customer = case.conversation_id
-        self.outbox.enqueue(outbound.text(customer, body), purpose="relay", conversation_id=customer,
+        self.outbox.enqueue(outbound.text(customer, body), purpose=Purpose.RELAY, conversation_id=customer,
                             case_id=case.id, fallback=self._customer_template(case))
         self.store.first_reply(case.id)
         await self.conversations.log_agent_message(customer, agent.name, body)
 
     def note(self, agent: Agent, case: Case, body: str) -> None:
-        self.store.record(case.id, "note", agent.name, body.strip())
+        self.store.record(case.id, CaseEventKind.NOTE, agent.name, body.strip())
 
     async def pass_case(self, agent: Agent, case: Case) -> Case:
-        passed = {e.actor for e in self.store.history(case.id) if e.kind == "passed"} | {agent.name}
+        passed = {e.actor for e in self.store.history(case.id) if e.kind == CaseEventKind.PASSED} | {agent.name}
         now = business_now(self.config.timezone)
         chosen = routing.choose_agent(self.config, case.team, case.language, now, self.store.load_by_agent(),
                                       self.store.last_assignment_by_agent(), exclude=passed)
         moved = self.store.reassign(case.id, team=case.team, agent=chosen.name if chosen else None,
-                                    by=agent.name, kind="passed")
+                                    by=agent.name, kind=CaseEventKind.PASSED)
         self.clear_active(agent, case.id)
         announce(self.config, self.outbox, self.contacts, moved,
                  None if chosen else [a for a in self.config.agents if moved.team in a.teams and a.name not in passed])
@@ -273,7 +271,7 @@ class Desk:
             raise DeskError("unknown_target", target=target, options=", ".join(self.transfer_targets()))
         team = team or (case.team if case.team in to_agent.teams else to_agent.teams[0])
         moved = self.store.reassign(case.id, team=team, agent=to_agent.name if to_agent else None,
-                                    by=agent.name, kind="transferred")
+                                    by=agent.name, kind=CaseEventKind.TRANSFERRED)
         self.clear_active(agent, case.id)
         announce(self.config, self.outbox, self.contacts, moved)
         return moved, to_agent.name if to_agent else self.config.teams[team].name
@@ -286,7 +284,7 @@ class Desk:
     # -- messages from agents on WhatsApp ----------------------------------------------------
 
     async def agent_message(self, agent: Agent, message: Inbound) -> None:
-        text = message.text if message.kind in ("text", "choice") else ""
+        text = message.text if message.kind in (InboundKind.TEXT, InboundKind.CHOICE) else ""
         command = parse_command(text) if text else None
         try:
             if command:
@@ -305,7 +303,7 @@ class Desk:
             case = await self.take_conversation(agent, arg)
         else:
             case_id = int(arg) if arg else next(
-                (c.id for c in self.store.open_cases(agent=agent.name, status="assigned")), None)
+                (c.id for c in self.store.open_cases(agent=agent.name, status=CaseStatus.ASSIGNED)), None)
             if case_id is None:
                 return await self._cmd_list(agent, None)
             case = await self.take(agent, case_id)
@@ -314,9 +312,8 @@ class Desk:
 
     async def _catch_up(self, agent: Agent, case: Case) -> None:
         """What the customer wrote after the summary was made."""
-        later = [e for e in thread.load_events(self.engine, case.conversation_id)
-                 if e.get("event") == "user" and (e.get("timestamp") or 0) > case.created_at.timestamp()
-                 and not str(e.get("text", "")).startswith("EXTERNAL: ")]
+        later = [e for e in rasa_events.load(self.engine, case.conversation_id)
+                 if rasa_events.is_customer_message(e) and (e.get("timestamp") or 0) > case.created_at.timestamp()]
         if later:
             lines = [texts.desk("waiting_messages", agent.language, customer=_who(case))]
             self._tell(agent, "\n".join(lines + [f"- {e.get('text')}" for e in later]), case)
@@ -351,14 +348,14 @@ class Desk:
                 + (texts.desk("active_mark", lang) if c.id == active else "")
                 for c in self.store.open_cases(agent=agent.name)]
         waiting = [f"#{c.id} {_who(c)} · {texts.topic_name(c.topic, lang)} · {_minutes(c.created_at)} min"
-                   for team in agent.teams for c in self.store.open_cases(team=team, status="waiting")]
+                   for team in agent.teams for c in self.store.open_cases(team=team, status=CaseStatus.WAITING)]
         none = texts.desk("none", lang)
         self._tell(agent, "\n".join([texts.desk("mine", lang)] + (mine or [none]) +
                                     [texts.desk("queue", lang)] + (waiting or [none])))
 
     async def _cmd_erase(self, agent: Agent, arg: Optional[str]) -> None:
         rows = self.erase(agent, arg)
-        self._tell(agent, texts.desk("erased", agent.language, customer=privacy.mask_phone(arg), rows=rows))
+        self._tell(agent, texts.desk("erased", agent.language, customer=mask_phone(arg), rows=rows))
 
     async def _cmd_report(self, agent: Agent, arg: Optional[str]) -> None:
         self._tell(agent, reports.today_line(self.store, self.config, agent.language))
@@ -373,9 +370,9 @@ class Desk:
         if agent is None:
             return  # waiting in the queue, or owned from the WhatsApp Business app: logged only
         lang = agent.language
-        if message.kind == "reaction":
+        if message.kind == InboundKind.REACTION:
             line = texts.desk("reaction", lang, customer=_who(case), text=message.text) if message.text else None
-        elif message.kind == "revision":
+        elif message.kind == InboundKind.REVISION:
             kind = (message.media or {}).get("type")
             line = texts.desk(f"revision_{kind}", lang, customer=_who(case), text=message.text)
         else:
@@ -391,7 +388,7 @@ class Desk:
         case = self.store.open_case_for(echo.customer)
         if case is None:
             case = await self._take_over(echo.customer, BUSINESS_APP)
-        if echo.kind != "revision" and echo.text:
+        if echo.kind != InboundKind.REVISION and echo.text:
             self.store.first_reply(case.id)
             await self.conversations.log_agent_message(echo.customer, BUSINESS_APP, echo.text)
 
@@ -404,14 +401,14 @@ class Desk:
 
     async def _take_over(self, conversation_id: str, by: str, events: Optional[List[Dict[str, Any]]] = None) -> Case:
         """Opens an `agent_takeover` case for a conversation the bot did not escalate."""
-        events = thread.load_events(self.engine, conversation_id) if events is None else events
+        events = rasa_events.load(self.engine, conversation_id) if events is None else events
         lang = next((e.get("value") for e in reversed(events) if e.get("event") == "slot"
                      and e.get("name") == "language" and e.get("value")), self.config.default_language)
-        summary = summaries.build(events, conversation_id=conversation_id, reason="agent_takeover",
+        summary = summaries.build(events, conversation_id=conversation_id, reason=Reason.AGENT_TAKEOVER,
                                   topic=summaries.latest_topic(events) or "general", language=lang,
                                   customer_name=self.contacts.name(conversation_id))
         team = self.config.team_for_topic(summary.topic)
-        case = self.store.open_case(summary, team=team, agent=by, channel="whatsapp", status="active")
+        case = self.store.open_case(summary, team=team, agent=by, channel="whatsapp", status=CaseStatus.ACTIVE)
         await self.conversations.take_over(conversation_id)
         return case
 
@@ -427,7 +424,7 @@ class Desk:
         case = self.store.get(active) if active else None
         if case is not None and case.is_open and case.agent == agent.name:
             return case
-        taken = self.store.open_cases(agent=agent.name, status="active")
+        taken = self.store.open_cases(agent=agent.name, status=CaseStatus.ACTIVE)
         if len(taken) == 1:  # the only case they have: no need to switch to it first
             self.set_active(agent, taken[0].id)
             return taken[0]
@@ -456,7 +453,7 @@ class Desk:
 
 def tell(outbox: Outbox, agent: Agent, body: str, case: Optional[Case] = None) -> None:
     """A message for an agent's phone, from the business number."""
-    outbox.enqueue(outbound.text(agent.phone, body), purpose="info",
+    outbox.enqueue(outbound.text(agent.phone, body), purpose=Purpose.INFO,
                    conversation_id=case.conversation_id if case else None, case_id=case.id if case else None)
 
 
@@ -466,7 +463,7 @@ def surface_failure(config: BusinessConfig, store: CaseStore, outbox: Outbox, ro
         store.latest_case_for(row.conversation_id) if row.conversation_id else None)
     if case is None:
         return
-    store.record(case.id, "send_failed", None, {"to": row.recipient, "purpose": row.purpose, "error": error})
+    store.record(case.id, CaseEventKind.SEND_FAILED, None, {"to": row.recipient, "purpose": row.purpose, "error": error})
     agent = config.agent_by_name(case.agent) if case.agent else None
     if agent and row.recipient != agent.phone and case.is_open:
         tell(outbox, agent, texts.desk("send_failed", agent.language, customer=_who(case), case=case.id,
@@ -482,19 +479,16 @@ def _number(arg: Optional[str]) -> Optional[int]:
 
 
 def _agent_text(agent: Agent, message: Inbound) -> str:
-    if message.kind != "media":
+    if message.kind != InboundKind.MEDIA:
         return message.text
     logger.info("agent %s sent %s; relayed as a placeholder", agent.name, message.media.get("type"))
     return f"[{message.media.get('type')}] {message.text}".strip()
 
 
 def _describe(message: Inbound, lang: str) -> str:
-    if message.kind != "media":
+    if message.kind != InboundKind.MEDIA:
         return message.title or message.text
-    media = message.media or {}
-    caption = f" {media['caption']}" if media.get("caption") else ""
-    ident = f" (id {media['id']})" if media.get("id") else ""
-    return f"[{texts.label('media', lang)}: {media.get('type')}]{caption}{ident}"
+    return texts.media_placeholder(message.media or {"type": "?"}, lang, with_id=True)
 
 
 def _minutes(since: datetime) -> int:

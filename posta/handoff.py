@@ -12,11 +12,10 @@ from typing import Optional
 
 from posta import lexicon, routing
 from posta.config import Agent, BusinessConfig
+from posta.states import Reason
 from posta.store import Case, CaseStore
 from posta.summary import CaseSummary
 from posta.topics import INTENT_TOPICS, REQUEST_INTENTS, SENSITIVE_TOPICS
-
-REASONS = ("unsure", "requested", "sensitive", "agent_takeover")
 
 
 @dataclass(frozen=True)
@@ -37,19 +36,19 @@ def decide(intent: Optional[str], text: str, *, accepted_offer: bool = False,
     hit = lexicon.match(text)
     topic = INTENT_TOPICS.get(intent or "")
     if topic in SENSITIVE_TOPICS:
-        return Decision("sensitive", topic)
+        return Decision(Reason.SENSITIVE, topic)
     if hit and hit.category in SENSITIVE_TOPICS:
-        return Decision("sensitive", hit.category, hit.phrase)
-    if intent in REQUEST_INTENTS or accepted_offer or (hit and hit.category == "requested"):
-        return Decision("requested", earlier_topic or "general", hit.phrase if hit else None)
-    return Decision("unsure", topic or "general")
+        return Decision(Reason.SENSITIVE, hit.category, hit.phrase)
+    if intent in REQUEST_INTENTS or accepted_offer or (hit and hit.category == Reason.REQUESTED):
+        return Decision(Reason.REQUESTED, earlier_topic or "general", hit.phrase if hit else None)
+    return Decision(Reason.UNSURE, topic or "general")
 
 
 def needs_details(summary: CaseSummary, open_now: bool) -> bool:
     """After hours, the team needs a name and a request to act on first thing."""
     if open_now:
         return False
-    vague = summary.reason == "requested" and summary.topic == "general" and not any(
+    vague = summary.reason == Reason.REQUESTED and summary.topic == "general" and not any(
         m.media for m in summary.messages)
     return not summary.customer_name or vague
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Dict, FrozenSet, Iterator, Mapping, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterator, Optional, Tuple
+
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -22,26 +23,6 @@ class Schedule:
     timezone: ZoneInfo
     weekly: Tuple[Tuple[Range, ...], ...]  # indexed by date.weekday()
     holidays: FrozenSet[date] = frozenset()
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Sequence[str]], timezone: ZoneInfo,
-              holidays: FrozenSet[date] = frozenset()) -> "Schedule":
-        from posta.config import ConfigError  # config imports this module
-
-        unknown = set(raw) - set(WEEKDAYS)
-        if unknown:
-            raise ConfigError(f"hours: unknown day(s) {sorted(unknown)}")
-        weekly = []
-        for day in WEEKDAYS:
-            ranges = []
-            for spec in raw.get(day) or ():
-                try:
-                    start, end = (time.fromisoformat(part.strip()) for part in str(spec).split("-"))
-                except ValueError:
-                    raise ConfigError(f"hours.{day}: {spec!r} is not like '10:00-19:00'") from None
-                ranges.append((start, end))
-            weekly.append(tuple(sorted(ranges)))
-        return cls(timezone=timezone, weekly=tuple(weekly), holidays=frozenset(holidays))
 
     def _shifts_starting_on(self, day: date) -> Iterator[Tuple[datetime, datetime]]:
         if day in self.holidays:

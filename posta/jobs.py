@@ -18,11 +18,11 @@ import logging
 from datetime import datetime, timedelta
 from typing import List
 
-import sqlalchemy as sa
-
 from posta import desk, privacy, routing, texts
 from posta.config import Agent, BusinessConfig
-from posta.db import UTCDateTime, insert, metadata, utcnow
+from posta.db import insert, utcnow
+from posta.schema import job_runs
+from posta.states import CaseEventKind, CaseStatus, Purpose
 from posta.store import Case, CaseStore
 from posta.whatsapp import outbound
 from posta.whatsapp.contacts import Contacts
@@ -31,12 +31,6 @@ from posta.whatsapp.outbox import Outbox
 logger = logging.getLogger(__name__)
 CATCH_UP = timedelta(hours=2)
 
-job_runs = sa.Table(
-    "posta_job_runs",
-    metadata,
-    sa.Column("key", sa.String(255), primary_key=True),
-    sa.Column("ran_at", UTCDateTime, nullable=False),
-)
 
 
 def once(store: CaseStore, key: str) -> bool:
@@ -61,7 +55,7 @@ def opening_digests(config, store, outbox, contacts, now) -> List[str]:
         return []
     ran = []
     for team in config.teams:
-        waiting = [c for c in store.open_cases(team=team, status="waiting") if c.created_at < opening]
+        waiting = [c for c in store.open_cases(team=team, status=CaseStatus.WAITING) if c.created_at < opening]
         key = f"digest:{opening.isoformat()}:{team}"
         if waiting and once(store, key):
             for agent in (a for a in config.agents if team in a.teams):
@@ -77,12 +71,12 @@ def _digest(config, outbox, contacts, agent: Agent, team: str, waiting: List[Cas
         if template:
             outbox.enqueue([outbound.template(agent.phone, template["name"], template.get("language", lang),
                                               [str(len(waiting)), config.teams[team].name])],
-                           purpose="notify", key=f"{key}:{agent.phone}")
+                           purpose=Purpose.NOTIFY, key=f"{key}:{agent.phone}")
         return
     lines = [texts.desk("digest", lang, count=len(waiting), team=config.teams[team].name)]
     lines += [f"#{c.id} {c.customer_name or c.conversation_id} · {texts.topic_name(c.topic, lang)}" for c in waiting]
     lines.append(texts.desk("digest_take", lang))
-    outbox.enqueue(outbound.text(agent.phone, "\n".join(lines)), purpose="notify", key=f"{key}:{agent.phone}")
+    outbox.enqueue(outbound.text(agent.phone, "\n".join(lines)), purpose=Purpose.NOTIFY, key=f"{key}:{agent.phone}")
 
 
 def escalations(config, store, outbox, contacts, now) -> List[str]:
@@ -93,7 +87,7 @@ def escalations(config, store, outbox, contacts, now) -> List[str]:
     opening = _latest_opening(config, now) or now
     for case in store.open_cases():
         waited = now - max(case.assigned_at or case.created_at, opening)  # the night does not count
-        if case.first_reply_at or case.status == "active" or waited < timedelta(minutes=limit):
+        if case.first_reply_at or case.status == CaseStatus.ACTIVE or waited < timedelta(minutes=limit):
             continue
         key = f"escalate:{case.id}"
         if not once(store, key):
@@ -101,15 +95,15 @@ def escalations(config, store, outbox, contacts, now) -> List[str]:
         chosen = routing.choose_agent(config, case.team, case.language, now, store.load_by_agent(),
                                       store.last_assignment_by_agent(), exclude={case.agent} if case.agent else ())
         if chosen is not None:
-            moved = store.reassign(case.id, team=case.team, agent=chosen.name, by=None, kind="escalated")
+            moved = store.reassign(case.id, team=case.team, agent=chosen.name, by=None, kind=CaseEventKind.ESCALATED)
             desk.announce(config, outbox, contacts, moved)
         else:
-            store.record(case.id, "escalated", None, "admins")
+            store.record(case.id, CaseEventKind.ESCALATED, None, "admins")
             admins = [a for a in config.agents if a.is_admin]
             desk.announce(config, outbox, contacts, case, recipients=admins)
         if case.channel in (None, "whatsapp"):
             outbox.enqueue(outbound.text(case.conversation_id, texts.customer("still_looking", case.language)),
-                           purpose="relay", conversation_id=case.conversation_id, case_id=case.id, key=key)
+                           purpose=Purpose.RELAY, conversation_id=case.conversation_id, case_id=case.id, key=key)
         ran.append(key)
     return ran
 

@@ -15,24 +15,17 @@ from typing import Dict, List, Optional
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from posta import rasa_events
 from posta.db import utcnow
+from posta.phones import mask_phone
+from posta.schema import agent_state, case_events, cases, contacts, inbox, outbox
+from posta.states import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
 
 
-def mask_phone(phone: Optional[str]) -> str:
-    """Phone numbers in logs keep only their last four digits."""
-    phone = str(phone or "")
-    return f"…{phone[-4:]}" if len(phone) > 4 else phone
-
-
 def erase(engine: Engine, conversation_id: str) -> Dict[str, int]:
     """Deletes every row about one customer, in one transaction; returns the counts."""
-    from posta.desk import agent_state
-    from posta.store import case_events, cases
-    from posta.whatsapp.contacts import contacts, inbox
-    from posta.whatsapp.outbox import outbox
-
     counts: Dict[str, int] = {}
     with engine.begin() as conn:
         case_ids = [row.id for row in conn.execute(sa.select(cases.c.id).where(
@@ -47,23 +40,15 @@ def erase(engine: Engine, conversation_id: str) -> Dict[str, int]:
         counts["outbox"] = conn.execute(outbox.delete().where(sa.or_(
             outbox.c.recipient == conversation_id, outbox.c.conversation_id == conversation_id))).rowcount
         counts["contacts"] = conn.execute(contacts.delete().where(contacts.c.phone == conversation_id)).rowcount
-        if sa.inspect(conn).has_table("events"):
-            counts["events"] = conn.execute(sa.text("DELETE FROM events WHERE sender_id = :s"),
-                                            {"s": conversation_id}).rowcount
+        counts["events"] = rasa_events.erase(conn, conversation_id)
     logger.info("erased customer %s: %s", mask_phone(conversation_id), counts)
     return counts
 
 
 def stale_conversations(engine: Engine, retention_days: int, now: Optional[datetime] = None) -> List[str]:
     """Conversations with no open case whose last event is older than the retention."""
-    from posta.store import OPEN_STATUSES, cases
-
-    if not sa.inspect(engine).has_table("events"):
-        return []
-    cutoff = ((now or utcnow()) - timedelta(days=retention_days)).timestamp()
-    query = sa.text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff")
+    old = rasa_events.quiet_since(engine, (now or utcnow()) - timedelta(days=retention_days))
     with engine.connect() as conn:
-        old = [row[0] for row in conn.execute(query, {"cutoff": cutoff})]
         open_ = {row[0] for row in conn.execute(sa.select(cases.c.conversation_id).where(
             cases.c.status.in_(OPEN_STATUSES)))}
     return [conversation for conversation in old if conversation not in open_]

@@ -15,12 +15,12 @@ from typing import Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
 
-from posta import texts
+from posta import rasa_events, texts
 from posta.config import BusinessConfig
 from posta.hours import business_now
+from posta.schema import outbox
+from posta.states import CaseStatus, SendStatus
 from posta.store import Case, CaseStore
-
-REASONS = ("unsure", "requested", "sensitive", "agent_takeover")
 
 
 @dataclass
@@ -86,7 +86,7 @@ def build(store: CaseStore, config: BusinessConfig, start: datetime, end: dateti
         after_hours_leads=len(after_hours),
         after_hours_picked_up=len(pickups),
         after_hours_pickup=Durations.of([max(p, 0.0) for p in pickups]),
-        returned_to_bot=sum(1 for c in period if c.status == "closed"),
+        returned_to_bot=sum(1 for c in period if c.status == CaseStatus.CLOSED),
         failed_sends=_failed_sends(store, start, end),
         open_now=len(store.open_cases()),
         by_team=_groups(period, lambda c: c.team or "-"),
@@ -106,7 +106,7 @@ def today_line(store: CaseStore, config: BusinessConfig, lang: str) -> str:
     reasons = ", ".join(f"{texts.label('reason_' + r, lang)} {n}" for r, n in sorted(report.reasons.items())) or "-"
     median = f"{report.first_reply.median:.0f} min" if report.first_reply.median is not None else "-"
     return texts.desk("report", lang, opened=report.handoffs, reasons=reasons, closed=report.returned_to_bot,
-                      waiting=len(store.open_cases(status="waiting")), median=median)
+                      waiting=len(store.open_cases(status=CaseStatus.WAITING)), median=median)
 
 
 def _groups(period: List[Case], key) -> Dict[str, Group]:
@@ -128,20 +128,14 @@ def _resolutions(period: List[Case]) -> List[float]:
 
 
 def _conversations(store: CaseStore, start: datetime, end: datetime) -> int:
-    if not sa.inspect(store.engine).has_table("events"):  # Rasa has not written yet
-        return 0
-    query = sa.text("SELECT COUNT(DISTINCT sender_id) FROM events WHERE type_name = 'user' "
-                    "AND timestamp >= :start AND timestamp < :end")
-    with store.engine.connect() as conn:
-        return int(conn.execute(query, {"start": start.timestamp(), "end": end.timestamp()}).scalar() or 0)
+    return rasa_events.customers_who_wrote(store.engine, start, end)
 
 
 def _failed_sends(store: CaseStore, start: datetime, end: datetime) -> int:
-    from posta.whatsapp.outbox import outbox
 
     query = sa.select(sa.func.count()).select_from(outbox).where(
         outbox.c.created_at >= start, outbox.c.created_at < end,
-        sa.or_(outbox.c.status == "failed", outbox.c.delivery == "failed"),
+        sa.or_(outbox.c.status == SendStatus.FAILED, outbox.c.delivery == "failed"),
         sa.not_(sa.func.coalesce(outbox.c.error, "").like("skipped:%")))
     with store.engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)

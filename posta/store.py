@@ -15,55 +15,10 @@ from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
 
-from posta.db import UTCDateTime, connect, metadata, utcnow
+from posta.db import connect, utcnow
+from posta.schema import UTCDateTime, case_events, cases
+from posta.states import OPEN_STATUSES, CaseEventKind, CaseStatus
 from posta.summary import CaseSummary
-
-OPEN_STATUSES = ("waiting", "assigned", "active")
-
-
-
-cases = sa.Table(
-    "posta_cases",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
-    sa.Column("status", sa.String(16), nullable=False),  # waiting, assigned, active, closed
-    sa.Column("reason", sa.String(32), nullable=False),
-    sa.Column("topic", sa.String(32), nullable=False),
-    sa.Column("urgent", sa.Boolean, nullable=False, default=False),
-    sa.Column("after_hours", sa.Boolean, nullable=False, default=False),
-    sa.Column("language", sa.String(8), nullable=False),
-    sa.Column("customer_name", sa.String(255)),
-    sa.Column("channel", sa.String(32)),  # where the customer writes: whatsapp, rest, ...
-    sa.Column("team", sa.String(64)),
-    sa.Column("agent", sa.String(255)),
-    sa.Column("summary", sa.Text, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("assigned_at", UTCDateTime),  # last routed (to an agent or a queue)
-    sa.Column("taken_at", UTCDateTime),
-    sa.Column("first_reply_at", UTCDateTime),
-    sa.Column("closed_at", UTCDateTime),
-    sa.Column("closed_by", sa.String(255)),
-)
-sa.Index(
-    "posta_one_open_case_per_conversation",
-    cases.c.conversation_id,
-    unique=True,
-    sqlite_where=cases.c.status != "closed",
-    postgresql_where=cases.c.status != "closed",
-)
-
-case_events = sa.Table(
-    "posta_case_events",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("case_id", sa.Integer, sa.ForeignKey("posta_cases.id", ondelete="CASCADE"),
-              nullable=False, index=True),
-    sa.Column("at", UTCDateTime, nullable=False),
-    sa.Column("kind", sa.String(32), nullable=False),  # created, routed, taken, handed_back, note ...
-    sa.Column("actor", sa.String(255)),
-    sa.Column("detail", sa.Text),
-)
 
 
 @dataclass(frozen=True)
@@ -184,7 +139,7 @@ class CaseStore:
         now = utcnow()
         values = dict(
             conversation_id=summary.conversation_id,
-            status=status or ("assigned" if agent else "waiting"),
+            status=status or (CaseStatus.ASSIGNED if agent else CaseStatus.WAITING),
             reason=summary.reason,
             topic=summary.topic,
             urgent=summary.urgent,
@@ -197,13 +152,13 @@ class CaseStore:
             summary=json.dumps(summary.as_dict(), ensure_ascii=False),
             created_at=now,
             assigned_at=now,  # when it was routed, to an agent or to the queue
-            taken_at=now if status == "active" else None,
+            taken_at=now if status == CaseStatus.ACTIVE else None,
         )
         try:
             with self.engine.begin() as conn:
                 case_id = conn.execute(cases.insert().values(**values)).inserted_primary_key[0]
-                self._record(conn, case_id, "created", None, summary.reason)
-                self._record(conn, case_id, "routed", None, agent or f"queue:{team}")
+                self._record(conn, case_id, CaseEventKind.CREATED, None, summary.reason)
+                self._record(conn, case_id, CaseEventKind.ROUTED, None, agent or f"queue:{team}")
         except sa.exc.IntegrityError:
             existing = self.open_case_for(summary.conversation_id)
             if existing is None:
@@ -218,8 +173,8 @@ class CaseStore:
             return None
         with self.engine.begin() as conn:
             conn.execute(cases.update().where(cases.c.id == case.id).values(
-                status="closed", closed_at=utcnow(), closed_by=by))
-            self._record(conn, case.id, "handed_back", by, None)
+                status=CaseStatus.CLOSED, closed_at=utcnow(), closed_by=by))
+            self._record(conn, case.id, CaseEventKind.HANDED_BACK, by, None)
         return self.get(case.id)
 
     def take(self, case_id: int, agent: str) -> Case:
@@ -228,12 +183,12 @@ class CaseStore:
         with self.engine.begin() as conn:
             taken = conn.execute(cases.update().where(
                 cases.c.id == case_id,
-                sa.or_(cases.c.status.in_(("waiting", "assigned")),
-                       sa.and_(cases.c.status == "active", cases.c.agent == agent))).values(
-                status="active", agent=agent, taken_at=sa.func.coalesce(cases.c.taken_at, now),
+                sa.or_(cases.c.status.in_((CaseStatus.WAITING, CaseStatus.ASSIGNED)),
+                       sa.and_(cases.c.status == CaseStatus.ACTIVE, cases.c.agent == agent))).values(
+                status=CaseStatus.ACTIVE, agent=agent, taken_at=sa.func.coalesce(cases.c.taken_at, now),
                 assigned_at=sa.func.coalesce(cases.c.assigned_at, now))).rowcount
             if taken:
-                self._record(conn, case_id, "taken", agent, None)
+                self._record(conn, case_id, CaseEventKind.TAKEN, agent, None)
         case = self.get(case_id)
         if not taken:
             raise CaseUnavailable(case)
@@ -243,7 +198,7 @@ class CaseStore:
         """Moves an open case to another agent or to a team's queue (pass, transfer)."""
         with self.engine.begin() as conn:
             moved = conn.execute(cases.update().where(cases.c.id == case_id, cases.c.status.in_(OPEN_STATUSES)).values(
-                team=team, agent=agent, status="assigned" if agent else "waiting", taken_at=None,
+                team=team, agent=agent, status=CaseStatus.ASSIGNED if agent else "waiting", taken_at=None,
                 assigned_at=utcnow())).rowcount
             if moved:
                 self._record(conn, case_id, kind, by, agent or f"queue:{team}")

@@ -9,19 +9,14 @@ having at hand. Rendered in the agent's language, short enough to read in second
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence
+
 from zoneinfo import ZoneInfo
 
 from posta import facts as facts_module
-from posta import texts
+from posta import rasa_events, texts
 from posta.topics import INTENT_TOPICS, URGENT_TOPICS
-
-EXTERNAL_PREFIX = "EXTERNAL: "
-HANDBACK_ACTION = "action_handback"
-# Marks a session the tracker store started only to keep long conversations fast
-# (channels.tracker_store); it is not a new conversation.
-ROLLOVER = "posta_rollover"
 
 
 @dataclass
@@ -99,19 +94,17 @@ def build(
     messages, answered, found = [], [], []
     pending_topic = None
     for event in window:
-        kind = event.get("event")
-        if kind == "user" and not _is_external(event):
+        if rasa_events.is_customer_message(event):
             message = _customer_message(event)
             messages.append(message)
             found.extend(facts_module.extract(message.text))
-            customer_name = customer_name or _name_from_metadata(event)
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            pending_topic = INTENT_TOPICS.get(intent)
-        elif kind == "bot" and pending_topic and pending_topic not in URGENT_TOPICS:
-            if pending_topic not in answered and _is_faq_answer(event):
+            customer_name = customer_name or rasa_events.metadata(event).get("customer_name") or None
+            pending_topic = INTENT_TOPICS.get(rasa_events.intent(event))
+        elif event.get("event") == "bot" and pending_topic and pending_topic not in URGENT_TOPICS:
+            if pending_topic not in answered and rasa_events.is_answer(event):
                 answered.append(pending_topic)
             pending_topic = None
-    started = next((e.get("timestamp") for e in window if e.get("event") == "user"), None)
+    started = next((e for e in window if e.get("event") == "user"), None)
     return CaseSummary(
         conversation_id=conversation_id,
         reason=reason,
@@ -120,7 +113,7 @@ def build(
         customer_name=customer_name,
         urgent=topic in URGENT_TOPICS,
         after_hours=after_hours,
-        started_at=_iso(started),
+        started_at=rasa_events.iso_time(started) if started else None,
         messages=messages,
         answered=answered,
         facts=[f.as_dict() for f in facts_module.unique(found)],
@@ -131,9 +124,7 @@ def current_window(events: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """Events after the latest session start or handback."""
     start = 0
     for index, event in enumerate(events):
-        kind = event.get("event")
-        new_session = kind == "session_started" and not (event.get("metadata") or {}).get(ROLLOVER)
-        if new_session or (kind == "action" and event.get("name") == HANDBACK_ACTION):
+        if rasa_events.is_new_session(event) or rasa_events.is_handback(event):
             start = index + 1
     return list(events[start:])
 
@@ -143,52 +134,17 @@ def latest_topic(events: Iterable[Dict[str, Any]]) -> Optional[str]:
     topic = None
     for event in current_window(list(events)):
         if event.get("event") == "user":
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            topic = INTENT_TOPICS.get(intent, topic)
+            topic = INTENT_TOPICS.get(rasa_events.intent(event), topic)
     return topic
 
 
-def _is_external(event: Dict[str, Any]) -> bool:
-    return bool((event.get("metadata") or {}).get("is_external")) or str(
-        event.get("text") or ""
-    ).startswith(EXTERNAL_PREFIX)
-
-
-def _is_faq_answer(event: Dict[str, Any]) -> bool:
-    action = (event.get("metadata") or {}).get("utter_action") or ""
-    return not action.startswith(("utter_handoff", "utter_ask_", "utter_after_hours"))
-
-
 def _customer_message(event: Dict[str, Any]) -> CustomerMessage:
-    metadata = event.get("metadata") or {}
-    text = event.get("text") or ""
-    media = metadata.get("media")
-    if text.startswith("/"):  # a button payload: show what it meant, not its syntax
-        text = text[1:].split("{", 1)[0].replace("_", " ")
-    return CustomerMessage(text=text, at=_iso(event.get("timestamp")), media=media)
-
-
-def _name_from_metadata(event: Dict[str, Any]) -> Optional[str]:
-    metadata = event.get("metadata") or {}
-    return metadata.get("customer_name") or None
+    return CustomerMessage(text=rasa_events.customer_text(event), at=rasa_events.iso_time(event),
+                           media=rasa_events.metadata(event).get("media"))
 
 
 def _message_text(message: CustomerMessage, lang: str) -> str:
-    if not message.media:
-        return message.text
-    media = message.media
-    parts = [f"[{texts.label('media', lang)}: {media.get('type', '?')}"]
-    if media.get("id"):
-        parts.append(f" id {media['id']}")
-    parts.append("]")
-    caption = media.get("caption") or ""
-    return "".join(parts) + (f" {caption}" if caption else "")
-
-
-def _iso(timestamp: Optional[float]) -> Optional[str]:
-    if timestamp is None:
-        return None
-    return datetime.fromtimestamp(float(timestamp), tz=timezone.utc).isoformat(timespec="seconds")
+    return texts.media_placeholder(message.media, lang, with_id=True) if message.media else message.text
 
 
 def _local_clock(iso: str, tz: Optional[ZoneInfo]) -> str:

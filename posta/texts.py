@@ -8,7 +8,7 @@ writes for agents.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Dict, Mapping, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 WEEKDAY_NAMES = {
     "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
@@ -70,6 +70,15 @@ TOPICS = {
 
 def label(key: str, lang: str) -> str:
     return LABELS.get(lang, LABELS["en"])[key]
+
+
+def media_placeholder(media: Optional[Dict[str, Any]], lang: str, with_id: bool = False) -> str:
+    """`[attachment: image] caption (id ...)` for a message that carried media, '' otherwise."""
+    if not media:
+        return ""
+    caption = f" {media['caption']}" if media.get("caption") else ""
+    ident = f" (id {media['id']})" if with_id and media.get("id") else ""
+    return f"[{label('media', lang)}: {media.get('type', '?')}]{caption}{ident}"
 
 
 def topic_name(topic: str, lang: str) -> str:

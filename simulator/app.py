@@ -29,7 +29,8 @@ from typing import Any, Dict, List, Optional
 import aiohttp
 from aiohttp import web
 
-from posta import config as posta_config, web as posta_web
+from posta import config as posta_config
+from posta import web as posta_web
 from posta.whatsapp.inbound import sign
 from simulator.graph_api import FakeGraphAPI, RunningServer
 

@@ -20,6 +20,8 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
+from posta.whatsapp.graph import ErrorCode
+
 LIMITS = {"text": 4096, "interactive_body": 1024, "buttons": 3, "button_title": 20, "button_id": 256,
           "rows": 10, "row_title": 24, "row_description": 72, "row_id": 200, "list_button": 20, "caption": 1024}
 TYPES = ("text", "interactive", "image", "template", "document", "audio", "video", "sticker", "location",
@@ -92,7 +94,7 @@ class FakeGraphAPI:
             if self._plan:
                 planned = self._plan.popleft()
             elif time.time() < self._outage[0]:
-                planned = [("status", (500, 131000)), ("status", (429, 130429)),
+                planned = [("status", (500, ErrorCode.SOMETHING_WENT_WRONG)), ("status", (429, ErrorCode.THROUGHPUT_LIMIT)),
                            ("timeout", self._outage[1])][next(self._outage_turn) % 3]
         raw = await request.read()
         try:

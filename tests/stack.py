@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 
 import requests
 
-from deploy.processes import MODEL, PYTHON, ROOT, Process, action_server, free_port, rasa_server, ready, with_token
+from deploy.processes import MODEL, PYTHON, ROOT, Process, action_server, free_port, rasa_server, ready, with_token  # noqa: F401  (re-exported to the tests)
 from posta.whatsapp.inbound import sign
 from simulator.app import Simulator
 

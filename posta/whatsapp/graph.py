@@ -11,15 +11,34 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any, Dict, Optional
 
 import aiohttp
 
 logger = logging.getLogger(__name__)
 
-# Graph error codes where waiting and trying again can succeed.
-RETRYABLE_CODES = {1, 2, 4, 17, 80007, 130429, 131000, 131016, 131048, 131056}
-WINDOW_CLOSED_CODES = {131047}  # more than 24 hours since the user last wrote
+class ErrorCode(IntEnum):
+    """The Cloud API error codes Posta acts on (Meta's "Error codes" reference)."""
+
+    API_UNKNOWN = 1
+    API_SERVICE = 2  # temporary
+    API_TOO_MANY_CALLS = 4
+    API_USER_TOO_MANY_CALLS = 17
+    ACCOUNT_RATE_LIMIT = 80007
+    THROUGHPUT_LIMIT = 130429  # messages per second of the number
+    SOMETHING_WENT_WRONG = 131000
+    SERVICE_UNAVAILABLE = 131016
+    SPAM_RATE_LIMIT = 131048
+    PAIR_RATE_LIMIT = 131056  # too many messages to one recipient in a short time
+    REENGAGEMENT = 131047  # more than 24 hours since the user last wrote: only a template
+
+
+# Where waiting and trying again can succeed.
+RETRYABLE_CODES = frozenset({ErrorCode.API_UNKNOWN, ErrorCode.API_SERVICE, ErrorCode.API_TOO_MANY_CALLS,
+                             ErrorCode.API_USER_TOO_MANY_CALLS, ErrorCode.ACCOUNT_RATE_LIMIT,
+                             ErrorCode.THROUGHPUT_LIMIT, ErrorCode.SOMETHING_WENT_WRONG,
+                             ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.SPAM_RATE_LIMIT, ErrorCode.PAIR_RATE_LIMIT})
 
 
 @dataclass(frozen=True)
@@ -46,7 +65,7 @@ class GraphError(Exception):
 
     @property
     def window_closed(self) -> bool:
-        return self.code in WINDOW_CLOSED_CODES
+        return self.code == ErrorCode.REENGAGEMENT
 
 
 class GraphClient:

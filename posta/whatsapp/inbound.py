@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Set, Union
 
 from posta import web
+from posta.states import InboundKind
 
 MEDIA_TYPES = ("image", "video", "document", "audio", "sticker")
 
@@ -171,36 +172,36 @@ def _content(message: dict) -> tuple:
     type_ = message.get("type")
     body = message.get(type_) if isinstance(message.get(type_), dict) else {}
     if type_ == "text":
-        return "text", {"text": str(body.get("body", ""))}
+        return InboundKind.TEXT, {"text": str(body.get("body", ""))}
     if type_ == "interactive":
         reply = body.get("button_reply") or body.get("list_reply")
         if reply:
-            return "choice", {"text": str(reply.get("id", "")), "title": reply.get("title")}
-        return "media", {"media": {"type": "unsupported"}}
+            return InboundKind.CHOICE, {"text": str(reply.get("id", "")), "title": reply.get("title")}
+        return InboundKind.MEDIA, {"media": {"type": "unsupported"}}
     if type_ == "button":
-        return "choice", {"text": str(body.get("payload") or body.get("text") or ""), "title": body.get("text")}
+        return InboundKind.CHOICE, {"text": str(body.get("payload") or body.get("text") or ""), "title": body.get("text")}
     if type_ in MEDIA_TYPES:
         media = {"type": "voice" if type_ == "audio" and body.get("voice") else type_}
         media.update({k: body[k] for k in ("id", "caption", "mime_type", "filename") if body.get(k)})
-        return "media", {"media": media, "text": str(body.get("caption") or "")}
+        return InboundKind.MEDIA, {"media": media, "text": str(body.get("caption") or "")}
     if type_ == "location":
         place = ", ".join(str(body[k]) for k in ("name", "address") if body.get(k))
         coords = f"{body.get('latitude')},{body.get('longitude')}"
-        return "media", {"media": {"type": "location", "caption": place or coords}}
+        return InboundKind.MEDIA, {"media": {"type": "location", "caption": place or coords}}
     if type_ == "contacts":
         people = [((c.get("name") or {}).get("formatted_name") or "?") for c in _list(message, "contacts")]
-        return "media", {"media": {"type": "contacts", "caption": ", ".join(people)}}
+        return InboundKind.MEDIA, {"media": {"type": "contacts", "caption": ", ".join(people)}}
     if type_ == "order":
         items = [f"{i.get('quantity')} x {i.get('product_retailer_id')}" for i in _list(body, "product_items")]
-        return "media", {"media": {"type": "order", "caption": "; ".join(items)}}
+        return InboundKind.MEDIA, {"media": {"type": "order", "caption": "; ".join(items)}}
     if type_ == "reaction":
-        return "reaction", {"text": str(body.get("emoji") or ""), "context_id": body.get("message_id")}
+        return InboundKind.REACTION, {"text": str(body.get("emoji") or ""), "context_id": body.get("message_id")}
     if type_ in ("revoke", "edit"):
         edited = ((body.get("message") or {}).get("text") or {}).get("body", "") if type_ == "edit" else ""
-        return "revision", {"text": edited, "media": {"type": type_, "id": body.get("original_message_id")}}
+        return InboundKind.REVISION, {"text": edited, "media": {"type": type_, "id": body.get("original_message_id")}}
     if type_ == "system":
-        return "system", {"text": str((message.get("system") or {}).get("body", ""))}
-    return "media", {"media": {"type": str(type_ or "unsupported")}}
+        return InboundKind.SYSTEM, {"text": str((message.get("system") or {}).get("body", ""))}
+    return InboundKind.MEDIA, {"media": {"type": str(type_ or "unsupported")}}
 
 
 def _echo(echo: Any) -> Optional[Echo]:
@@ -208,9 +209,9 @@ def _echo(echo: Any) -> Optional[Echo]:
         return None
     type_ = echo.get("type")
     if type_ == "text":
-        kind, text = "text", str((echo.get("text") or {}).get("body", ""))
+        kind, text = InboundKind.TEXT, str((echo.get("text") or {}).get("body", ""))
     elif type_ in ("revoke", "edit"):
-        kind, text = "revision", ""
+        kind, text = InboundKind.REVISION, ""
     else:
-        kind, text = "media", f"[{type_}]"
+        kind, text = InboundKind.MEDIA, f"[{type_}]"
     return Echo(id=str(echo["id"]), customer=str(echo["to"]), kind=kind, text=text, timestamp=_time(echo))

@@ -25,16 +25,16 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Seq
 import sqlalchemy as sa
 
 from posta import backoff, notifications
-from posta.db import UTCDateTime, connect, insert, metadata, utcnow
-from posta.privacy import mask_phone
+from posta.db import connect, insert, utcnow
+from posta.phones import mask_phone
+from posta.schema import outbox
+from posta.states import TO_AGENTS, Purpose, SendStatus
 from posta.whatsapp import outbound
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.graph import GraphClient, GraphError
 
 logger = logging.getLogger(__name__)
 
-PURPOSES = ("reply", "relay", "notify", "info")  # bot reply, agent->customer, case notification, agent info
-TO_AGENTS = ("notify", "info")
 # 429, 5xx and timeouts are retried: 0.5 s doubling, at most 30 s apart (so sending resumes
 # soon after an outage ends), 18 tries in all (about 6 minutes), so an outage of Meta's API
 # of a few minutes loses nothing.
@@ -45,32 +45,6 @@ MAX_RETRY = 30.0
 # Graph API call's timeout, or a slow call's message would be sent again by another sender.
 STALE_CLAIM = timedelta(seconds=float(os.environ.get("POSTA_OUTBOX_STALE_SECONDS", "120")))
 
-outbox = sa.Table(
-    "posta_outbox",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("recipient", sa.String(64), nullable=False, index=True),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("fallback", sa.Text),  # template body to send instead when the window is closed
-    sa.Column("purpose", sa.String(16), nullable=False),
-    sa.Column("conversation_id", sa.String(255), index=True),  # the customer conversation concerned
-    sa.Column("case_id", sa.Integer, index=True),
-    sa.Column("status", sa.String(12), nullable=False, default="pending"),  # pending, sending, sent, failed
-    sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
-    sa.Column("claimed_by", sa.String(36)),
-    sa.Column("claimed_at", UTCDateTime),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("sent_at", UTCDateTime),
-    sa.Column("wamid", sa.String(255), index=True),
-    sa.Column("used_template", sa.Boolean, nullable=False, default=False),
-    sa.Column("delivery", sa.String(12)),  # latest webhook status: sent, delivered, read, failed
-    sa.Column("error", sa.Text),
-    # Written once: the same decision made twice (a message processed again after a crash)
-    # cannot queue the same message twice.
-    sa.Column("dedupe_key", sa.String(255), unique=True),
-)
-sa.Index("posta_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
 
 # The inbound message being processed, and how many rows it has queued so far: rows queued
 # while handling it get keys derived from its id, the same ones if it is handled again.
@@ -110,7 +84,7 @@ class Outgoing:
     conversation_id: Optional[str]
     case_id: Optional[int]
     attempts: int
-    status: str = "pending"
+    status: str = SendStatus.PENDING
     wamid: Optional[str] = None
     error: Optional[str] = None
 
@@ -138,12 +112,11 @@ class Outbox:
         of those added. A message whose dedupe key is already there is not added again: the
         key is `key` with the message's position, or derived from the inbound message being
         handled (`handling`). Pass `conn` to write in the caller's transaction."""
-        if purpose not in PURPOSES:
-            raise ValueError(f"unknown purpose {purpose!r}")
+        purpose = Purpose(purpose)  # ValueError for an unknown one
         now = utcnow()
         rows = [dict(recipient=body["to"], body=json.dumps(body, ensure_ascii=False),
                      fallback=json.dumps(fallback, ensure_ascii=False) if fallback else None, purpose=purpose,
-                     conversation_id=conversation_id, case_id=case_id, status="pending", attempts=0,
+                     conversation_id=conversation_id, case_id=case_id, status=SendStatus.PENDING, attempts=0,
                      next_attempt_at=now, created_at=now, used_template=False,
                      dedupe_key=f"{key}:{n}" if key else _next_key()) for n, body in enumerate(bodies)]
         if conn is None:
@@ -173,26 +146,26 @@ class Outbox:
         now = utcnow()
         earlier = outbox.alias("earlier")
         blocked = sa.exists().where(earlier.c.recipient == outbox.c.recipient, earlier.c.id < outbox.c.id,
-                                    earlier.c.status.in_(("pending", "sending")))
-        due = sa.or_(sa.and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now),
-                     sa.and_(outbox.c.status == "sending", outbox.c.claimed_at < now - STALE_CLAIM))
+                                    earlier.c.status.in_((SendStatus.PENDING, SendStatus.SENDING)))
+        due = sa.or_(sa.and_(outbox.c.status == SendStatus.PENDING, outbox.c.next_attempt_at <= now),
+                     sa.and_(outbox.c.status == SendStatus.SENDING, outbox.c.claimed_at < now - STALE_CLAIM))
         query = sa.select(outbox.c.id).where(due, ~blocked).order_by(outbox.c.id).limit(limit)
         claimed = []
         with self.engine.begin() as conn:
             for (row_id,) in conn.execute(query).fetchall():
                 won = conn.execute(outbox.update().where(outbox.c.id == row_id, due).values(
-                    status="sending", claimed_by=worker, claimed_at=now)).rowcount
+                    status=SendStatus.SENDING, claimed_by=worker, claimed_at=now)).rowcount
                 if won:
                     claimed.append(row_id)
             rows = conn.execute(sa.select(outbox).where(outbox.c.id.in_(claimed)).order_by(outbox.c.id)).fetchall()
         return [Outgoing.from_row(r) for r in rows]
 
     def sent(self, row_id: int, wamid: str, used_template: bool) -> None:
-        self._update(row_id, None, status="sent", wamid=wamid, sent_at=utcnow(), used_template=used_template,
+        self._update(row_id, None, status=SendStatus.SENT, wamid=wamid, sent_at=utcnow(), used_template=used_template,
                      attempts=outbox.c.attempts + 1, error=None)
 
     def retry(self, row_id: int, error: str, delay: float, owner: Optional[str] = None) -> bool:
-        return self._update(row_id, owner, status="pending", error=error, attempts=outbox.c.attempts + 1,
+        return self._update(row_id, owner, status=SendStatus.PENDING, error=error, attempts=outbox.c.attempts + 1,
                             next_attempt_at=utcnow() + timedelta(seconds=delay), claimed_by=None)
 
     def release(self, row_ids: Sequence[int]) -> None:
@@ -200,10 +173,10 @@ class Outbox:
         if row_ids:
             with self.engine.begin() as conn:
                 conn.execute(outbox.update().where(outbox.c.id.in_(row_ids)).values(
-                    status="pending", claimed_by=None))
+                    status=SendStatus.PENDING, claimed_by=None))
 
     def failed(self, row_id: int, error: str, owner: Optional[str] = None) -> bool:
-        return self._update(row_id, owner, status="failed", error=error, attempts=outbox.c.attempts + 1)
+        return self._update(row_id, owner, status=SendStatus.FAILED, error=error, attempts=outbox.c.attempts + 1)
 
     def delivery(self, wamid: str, status: str, error: Optional[str] = None) -> Optional[Outgoing]:
         """Writes a webhook status onto the message it is about; None for unknown ids."""
@@ -224,7 +197,7 @@ class Outbox:
     def offered(self, recipient: str, choice_id: str, recent: int = 20) -> bool:
         """Whether one of the bot's last `recent` messages to `recipient` offered the button
         or list row `choice_id` (a reply carrying anything else is not one of ours)."""
-        query = sa.select(outbox.c.body).where(outbox.c.recipient == recipient, outbox.c.purpose == "reply").order_by(
+        query = sa.select(outbox.c.body).where(outbox.c.recipient == recipient, outbox.c.purpose == Purpose.REPLY).order_by(
             outbox.c.id.desc()).limit(recent)
         with self.engine.connect() as conn:
             bodies = [json.loads(body) for (body,) in conn.execute(query)]
@@ -243,7 +216,7 @@ class Outbox:
         (putting a sent message back in the queue would send it twice)."""
         query = outbox.update().where(outbox.c.id == row_id)
         if owner:
-            query = query.where(outbox.c.status == "sending", outbox.c.claimed_by == owner)
+            query = query.where(outbox.c.status == SendStatus.SENDING, outbox.c.claimed_by == owner)
         with self.engine.begin() as conn:
             return bool(conn.execute(query.values(**values)).rowcount)
 
@@ -322,7 +295,7 @@ class Sender:
     async def _send(self, row: Outgoing) -> bool:
         """True when the row is settled (sent or given up), False when it will be retried."""
         body, templated = row.body, False
-        if row.purpose != "reply" and body.get("type") != "template":
+        if row.purpose != Purpose.REPLY and body.get("type") != "template":
             open_ = await asyncio.to_thread(self.contacts.window_open, row.recipient)
             if not open_:
                 if row.fallback is None and row.purpose in TO_AGENTS:

@@ -20,7 +20,8 @@ import os
 import signal
 from typing import Optional
 
-from posta import config as posta_config, desk, jobs, notifications
+from posta import config as posta_config
+from posta import desk, jobs, notifications
 from posta.hours import business_now
 from posta.store import CaseStore
 from posta.whatsapp.contacts import Contacts

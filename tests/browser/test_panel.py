@@ -171,8 +171,8 @@ def signed_in_session(stack, name, password):
 
 
 def test_only_an_admin_can_erase_a_customer_and_then_nothing_of_them_remains(stack, cases):
-    from posta import thread
-    from posta.whatsapp.contacts import inbox
+    from posta import rasa_events
+    from posta.schema import inbox
 
     customer = Phone(stack, name="Borrar")
     customer.text("me duele el ojo izquierdo desde ayer")
@@ -184,6 +184,6 @@ def test_only_an_admin_can_erase_a_customer_and_then_nothing_of_them_remains(sta
     erased = carla.post(f"{stack.panel_url}/customers/{customer.number}/erase")
     assert erased.status_code == 200 and erased.json()["rows"] > 5
     assert cases.cases(conversation_id=customer.number) == []
-    assert thread.load_events(cases.engine, customer.number) == []
+    assert rasa_events.load(cases.engine, customer.number) == []
     with cases.engine.connect() as conn:
         assert conn.execute(inbox.select().where(inbox.c.sender == customer.number)).first() is None

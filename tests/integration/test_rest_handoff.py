@@ -178,12 +178,12 @@ def test_after_hours_captures_name_and_request_and_says_when_the_team_is_back(st
 
 
 def test_a_long_conversation_rolls_over_but_keeps_its_state_and_its_history(stack, cases, sender):
-    from posta import thread
+    from posta import rasa_events
 
     questions = ["where is the store?", "do you take credit cards?", "how much is shipping?"]
     for n in range(45):
         assert stack.say(sender, questions[n % 3]), n
-    stored = thread.load_events(cases.engine, sender)
+    stored = rasa_events.load(cases.engine, sender)
     assert any(e["event"] == "session_started" and (e.get("metadata") or {}).get("posta_rollover")
                for e in stored), "the tracker store did not roll the session over"
     assert slots(stack.tracker(sender))["language"] == "en"

@@ -6,9 +6,10 @@ import json
 
 import requests
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from posta.whatsapp.contacts import inbox
+from posta.schema import inbox
 from tests.integration.test_whatsapp import PAYLOADS
 
 JSON = st.recursive(

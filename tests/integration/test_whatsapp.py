@@ -12,7 +12,7 @@ import requests
 import sqlalchemy as sa
 
 from posta.db import utcnow
-from posta.whatsapp.contacts import inbox
+from posta.schema import inbox
 from posta.whatsapp.inbound import Inbound, to_record
 from posta.whatsapp.outbox import Outbox
 from tests.conftest import AFTER_HOURS

@@ -9,8 +9,8 @@ from collections import Counter
 import requests
 import sqlalchemy as sa
 
+from posta.schema import inbox
 from posta.store import CaseStore
-from posta.whatsapp.contacts import inbox
 from tests.conftest import CARLA_PASSWORD
 from tests.phones import ANA, Phone, shown
 

@@ -8,7 +8,7 @@ import time
 import requests
 import sqlalchemy as sa
 
-from posta.whatsapp.contacts import inbox
+from posta.schema import inbox
 from tests.phones import Phone, webhook
 from tests.stack import APP_SECRET, sign
 

@@ -5,8 +5,9 @@ import hashlib
 import pytest
 
 from posta import accounts
-from posta.accounts import ITERATIONS, LoginLimits, check_login, hash_password, is_demo, login_failures
+from posta.accounts import ITERATIONS, LoginLimits, check_login, hash_password, is_demo
 from posta.config import Agent
+from posta.schema import login_failures
 
 
 def agent(name, password=None, demo=False):

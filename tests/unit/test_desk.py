@@ -7,11 +7,13 @@ import pytest
 
 from posta import config
 from posta.desk import Desk, parse_command
-from posta.store import CaseStore, case_events, cases
+from posta.schema import case_events, cases
+from posta.schema import outbox as outbox_table
+from posta.store import CaseStore
 from posta.summary import CaseSummary, CustomerMessage
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.inbound import Inbound
-from posta.whatsapp.outbox import Outbox, outbox as outbox_table
+from posta.whatsapp.outbox import Outbox
 
 
 class FakeConversations:

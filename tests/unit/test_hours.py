@@ -1,17 +1,17 @@
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
+from zoneinfo import ZoneInfo
 
-from posta.config import ConfigError
-from posta.hours import Schedule, business_now
+from posta.config import ConfigError, parse_hours
+from posta.hours import business_now
 
 BA = ZoneInfo("America/Argentina/Buenos_Aires")
 MADRID = ZoneInfo("Europe/Madrid")
 
 
 def schedule(hours, tz=BA, holidays=()):
-    return Schedule.parse(hours, tz, frozenset(holidays))
+    return parse_hours(hours, tz, frozenset(holidays))
 
 
 WEEKDAYS_10_19 = {d: ["10:00-19:00"] for d in ("monday", "tuesday", "wednesday", "thursday", "friday")}

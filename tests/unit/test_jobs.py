@@ -1,12 +1,13 @@
 """Timed work: once each, whatever the number of workers."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
+from zoneinfo import ZoneInfo
 
 from posta import config, jobs
-from posta.store import CaseStore, cases
+from posta.schema import cases
+from posta.store import CaseStore
 from posta.summary import CaseSummary
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.outbox import Outbox

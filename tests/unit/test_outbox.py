@@ -6,8 +6,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from posta.db import utcnow
+from posta.schema import outbox
 from posta.whatsapp import outbound
-from posta.whatsapp.outbox import Outbox, outbox
+from posta.whatsapp.outbox import Outbox
 
 
 def test_a_slow_sender_that_lost_its_claim_cannot_requeue_a_sent_message(tmp_path):

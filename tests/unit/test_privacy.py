@@ -8,11 +8,13 @@ import sqlalchemy as sa
 
 from posta import privacy
 from posta.db import utcnow
-from posta.store import CaseStore, case_events, cases
+from posta.phones import mask_phone
+from posta.schema import case_events, cases, contacts, inbox, outbox
+from posta.store import CaseStore
 from posta.summary import CaseSummary
-from posta.whatsapp.contacts import Inbox, contacts, inbox
 from posta.whatsapp.inbound import Inbound
-from posta.whatsapp.outbox import Outbox, outbox
+from posta.whatsapp.inbox import Inbox
+from posta.whatsapp.outbox import Outbox
 from tests.conftest import fresh_postgres_database
 
 
@@ -80,4 +82,4 @@ def test_retention_purges_only_old_conversations_with_every_case_closed(db):
 
 
 def test_phone_numbers_are_masked():
-    assert privacy.mask_phone("5491155550123") == "…0123"
+    assert mask_phone("5491155550123") == "…0123"

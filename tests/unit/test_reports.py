@@ -1,15 +1,16 @@
 """Report numbers against a scripted set of cases with known timings."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from zoneinfo import ZoneInfo
 
 from posta import config, reports
-from posta.store import CaseStore, cases
+from posta.schema import cases, outbox
+from posta.store import CaseStore
 from posta.summary import CaseSummary
-from posta.whatsapp.outbox import Outbox, outbox
+from posta.whatsapp.outbox import Outbox
 
 BA = ZoneInfo("America/Argentina/Buenos_Aires")
 DAY = datetime(2026, 11, 25, tzinfo=BA)  # a Wednesday

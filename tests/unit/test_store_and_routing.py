@@ -1,11 +1,12 @@
 import threading
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
+from zoneinfo import ZoneInfo
 
 from posta import config, handoff, routing
-from posta.store import CaseStore, case_events, cases
+from posta.schema import case_events, cases
+from posta.store import CaseStore
 from posta.summary import CaseSummary, CustomerMessage
 
 BA = ZoneInfo("America/Argentina/Buenos_Aires")

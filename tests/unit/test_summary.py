@@ -78,8 +78,8 @@ def test_media_messages_show_type_id_and_caption():
                    metadata={"media": {"type": "image", "id": "MEDIA2", "caption": "mirá la receta"}})]
     built = summary.build(events, conversation_id="c", reason="unsure", topic="media", language="es")
     rendered = built.render("es")
-    assert "1. [adjunto: audio id MEDIA1]" in rendered
-    assert "2. [adjunto: image id MEDIA2] mirá la receta" in rendered
+    assert "1. [adjunto: audio] (id MEDIA1)" in rendered  # the same form the agent gets relayed
+    assert "2. [adjunto: image] mirá la receta (id MEDIA2)" in rendered
 
 
 def test_round_trip_through_dict():
@@ -97,13 +97,13 @@ def test_a_rollover_is_not_a_new_conversation():
 
 
 def test_the_whole_conversation_joins_stored_history_and_the_tracker():
-    from posta import thread
+    from posta import rasa_events
 
     stored = conversation()
     current = [{"event": "session_started", "timestamp": T0 + 30, "metadata": {"posta_rollover": True}},
                user("y ahora?", "greet", T0 + 40)]
-    assert not thread.rolled_over(stored) and thread.rolled_over(current)
-    joined = thread.with_history(stored + current[:1], current)  # the stored copy of the rollover is not repeated
+    assert not rasa_events.rolled_over(stored) and rasa_events.rolled_over(current)
+    joined = rasa_events.with_history(stored + current[:1], current)  # the stored copy of the rollover is not repeated
     assert [e.get("text") for e in joined if e["event"] == "user"][-2:] == [
         "y el pedido 4512 que hice el martes? me cobraron $45.000", "y ahora?"]
     assert sum(1 for e in joined if e["event"] == "session_started") == 2

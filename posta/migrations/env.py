@@ -1,0 +1,12 @@
+"""Alembic's entry point: runs on the connection `posta.migrations.upgrade` hands it."""
+
+from alembic import context
+
+from posta.migrations import VERSION_TABLE
+from posta.schema import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, version_table=VERSION_TABLE,
+                  render_as_batch=True)  # SQLite alters tables by copying them
+with context.begin_transaction():
+    context.run_migrations()
