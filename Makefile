@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install browser nginx run-prod train run shell test validate test-stories test-python nlu-report bench bench-quick reliability clean
+.PHONY: install browser nginx run-prod train run shell test validate migrate test-stories test-python nlu-report bench bench-quick reliability clean
 
 install: $(VENV)/.installed $(SPACY)/meta.json
 
@@ -51,6 +51,10 @@ run-prod: install $(MODEL) nginx
 
 shell: install $(MODEL)
 	scripts/run shell
+
+# Posta's tables brought to this version (every process also does it when it connects).
+migrate: install
+	$(PY) -m posta.migrations
 
 validate: install
 	$(RASA) data validate --fail-on-warnings

@@ -28,6 +28,11 @@ BASELINE = "0001"  # the tables as they were before migrations
 ADVISORY_LOCK = 72617
 
 
+def ours(name, type_, _parent_names) -> bool:
+    """Autogenerate looks at Posta's tables only, not Rasa's `events` nor the version table."""
+    return type_ != "table" or (name.startswith("posta_") and name != VERSION_TABLE)
+
+
 def config(connection: Optional[Connection] = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
@@ -70,3 +75,4 @@ def _one_at_a_time(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
