@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import business, case_store, contacts, conversation, language, latest_entity, outbox
-from posta import desk, handoff, rasa_events, texts
+from posta import alerts, handoff, rasa_events, texts
 from posta import summary as summaries
 from posta.hours import business_now
 from posta.names import clean_name
@@ -64,7 +64,7 @@ class ActionHandoff(Action):
         channel = tracker.get_latest_input_channel()
         result = handoff.hand_off(case_store(), config, summary, now, channel=channel)
         if channel == "whatsapp":  # agents hear about it on their own WhatsApp
-            desk.announce(config, outbox(), contacts(), result.case)
+            alerts.announce(config, outbox(), contacts(), result.case)
         logger.info("case %s for %s: %s/%s, %s", result.case.id, mask_phone(tracker.sender_id), decision.reason,
                     decision.topic, result.agent.name if result.agent else f"queue {result.case.team}")
         self._tell_customer(dispatcher, result, summary, now, lang)
@@ -124,7 +124,7 @@ class ActionHandback(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         by = latest_entity(tracker, "agent")
-        case = handoff.hand_back(case_store(), tracker.sender_id, by=by)
+        case = handoff.close_case(case_store(), tracker.sender_id, by=by)
         logger.info("handback of %s by %s (case %s)", mask_phone(tracker.sender_id), by or "?",
                     case.id if case else "none")
         dispatcher.utter_message(response="utter_handback")

@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 
 from channels import services as posta_services
 from channels.services import services
-from posta import rasa_events, reports, texts, thread, web
+from posta import commands, rasa_events, reports, texts, thread, web
 from posta.accounts import SESSION_LIFETIME, Accounts, Login, LoginLimits, check_login, is_demo
 from posta.config import Agent
 from posta.desk import DeskError
@@ -281,27 +281,14 @@ class PanelInput(InputChannel):
         }
 
     async def _act(self, request: Request, agent: Agent, case: Case, action: str) -> str:
-        desk = services(request.app).desk
+        """A panel button: the same command an agent gives on WhatsApp, on this case."""
+        if action not in commands.PANEL_ACTIONS:
+            raise DeskError("no_case", case=action)
         form = request.json if request.content_type.startswith("application/json") else request.form
         text = (form.get("text") or "").strip() if form else ""
-        lang = agent.language
-        if action == "take":
-            taken = await desk.take(agent, case.id)
-            return texts.desk("taken", lang, case=taken.id, customer=taken.customer_name or taken.conversation_id)
-        owned = desk.own_case(agent, case.id)
-        if action == "reply":
-            await desk.reply(agent, owned, text)
-            return ""
-        if action == "note":
-            desk.note(agent, owned, text)
-            return texts.desk("noted", lang, case=owned.id)
-        if action == "transfer":
-            moved, who = await desk.transfer(agent, owned, text)
-            return texts.desk("transferred", lang, case=moved.id, target=who)
-        if action == "handback":
-            await desk.hand_back(agent, owned)
-            return texts.desk("handed_back", lang, case=owned.id)
-        raise DeskError("no_case", case=action)
+        arg = text or None if action in ("reply", "note", "transfer") else None
+        done = await commands.run(services(request.app).desk, agent, commands.Command(action, arg, case.id))
+        return done.text
 
     def _period(self, request: Request):
         """The days asked for (from, to, both included); the last seven by default."""
@@ -362,7 +349,7 @@ def _set_cookie(request: Request, resp: HTTPResponse, name: str, value: str, lif
 def _case_json(case: Case, lang: str) -> Dict[str, Any]:
     waiting = (datetime.now(case.created_at.tzinfo) - case.created_at).total_seconds() / 60
     return {
-        "id": case.id, "customer": case.customer_name or case.conversation_id, "conversation": case.conversation_id,
+        "id": case.id, "customer": case.who, "conversation": case.conversation_id,
         "status": case.status, "reason": case.reason, "badge": "after hours" if case.after_hours else BADGES[case.reason],
         "reason_label": texts.label("reason_" + case.reason, lang), "topic": texts.topic_name(case.topic, lang),
         "team": case.team, "agent": case.agent, "urgent": case.urgent, "after_hours": case.after_hours,

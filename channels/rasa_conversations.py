@@ -49,7 +49,7 @@ class RasaConversations:
     async def take_over(self, conversation_id: str) -> None:
         await self._append(conversation_id, SlotSet("handoff_reason", Reason.AGENT_TAKEOVER.value), ConversationPaused())
 
-    async def hand_back(self, conversation_id: str, agent: str) -> None:
+    async def resume_bot(self, conversation_id: str, agent: str) -> None:
         async with self.agent.lock_store.lock(conversation_id):
             tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id)
             # Nothing was predicted while paused: resume and listen, then the `handback`

@@ -35,8 +35,8 @@ from sanic.response import HTTPResponse
 from channels import services as posta_services
 from channels.rasa_conversations import WhatsAppOutput
 from channels.services import Services, services
+from posta import commands, rasa_events, web
 from posta import config as posta_config
-from posta import rasa_events, web
 from posta.desk import Desk
 from posta.phones import mask_phone
 from posta.states import InboundKind
@@ -222,7 +222,7 @@ class WhatsAppInput(InputChannel):
     async def _inbound(self, message: Inbound, on_new_message, retry: bool = False) -> None:
         agent = self.config.agent_by_phone(message.sender)
         if agent is not None:
-            await self.desk.agent_message(agent, message)
+            await commands.agent_message(self.desk, agent, message)
             return
         if message.kind == InboundKind.SYSTEM:
             logger.info("WhatsApp system message for %s (%s)", mask_phone(message.sender), message.id)

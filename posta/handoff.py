@@ -79,6 +79,6 @@ def hand_off(store: CaseStore, config: BusinessConfig, summary: CaseSummary, now
     )
 
 
-def hand_back(store: CaseStore, conversation_id: str, by: Optional[str] = None) -> Optional[Case]:
+def close_case(store: CaseStore, conversation_id: str, by: Optional[str] = None) -> Optional[Case]:
     """Closes the conversation's open case; the caller resumes the conversation."""
     return store.close(conversation_id, by=by)

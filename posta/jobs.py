@@ -18,7 +18,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import List
 
-from posta import desk, privacy, routing, texts
+from posta import alerts, privacy, routing, texts
 from posta.config import Agent, BusinessConfig
 from posta.db import insert, utcnow
 from posta.schema import job_runs
@@ -74,7 +74,7 @@ def _digest(config, outbox, contacts, agent: Agent, team: str, waiting: List[Cas
                            purpose=Purpose.NOTIFY, key=f"{key}:{agent.phone}")
         return
     lines = [texts.desk("digest", lang, count=len(waiting), team=config.teams[team].name)]
-    lines += [f"#{c.id} {c.customer_name or c.conversation_id} · {texts.topic_name(c.topic, lang)}" for c in waiting]
+    lines += [f"#{c.id} {c.who} · {texts.topic_name(c.topic, lang)}" for c in waiting]
     lines.append(texts.desk("digest_take", lang))
     outbox.enqueue(outbound.text(agent.phone, "\n".join(lines)), purpose=Purpose.NOTIFY, key=f"{key}:{agent.phone}")
 
@@ -95,12 +95,12 @@ def escalations(config, store, outbox, contacts, now) -> List[str]:
         chosen = routing.choose_agent(config, case.team, case.language, now, store.load_by_agent(),
                                       store.last_assignment_by_agent(), exclude={case.agent} if case.agent else ())
         if chosen is not None:
-            moved = store.reassign(case.id, team=case.team, agent=chosen.name, by=None, kind=CaseEventKind.ESCALATED)
-            desk.announce(config, outbox, contacts, moved)
+            alerts.route_and_announce(config, store, outbox, contacts, case, team=case.team, agent=chosen.name,
+                                      by=None, kind=CaseEventKind.ESCALATED)
         else:
             store.record(case.id, CaseEventKind.ESCALATED, None, "admins")
             admins = [a for a in config.agents if a.is_admin]
-            desk.announce(config, outbox, contacts, case, recipients=admins)
+            alerts.announce(config, outbox, contacts, case, recipients=admins)
         if case.channel in (None, "whatsapp"):
             outbox.enqueue(outbound.text(case.conversation_id, texts.customer("still_looking", case.language)),
                            purpose=Purpose.RELAY, conversation_id=case.conversation_id, case_id=case.id, key=key)

@@ -47,6 +47,11 @@ class Case:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
+    @property
+    def who(self) -> str:
+        """The customer as people see them: their name, else their number."""
+        return self.customer_name or self.conversation_id
+
     @classmethod
     def from_row(cls, row) -> "Case":
         data = dict(row._mapping)
@@ -198,7 +203,7 @@ class CaseStore:
         """Moves an open case to another agent or to a team's queue (pass, transfer)."""
         with self.engine.begin() as conn:
             moved = conn.execute(cases.update().where(cases.c.id == case_id, cases.c.status.in_(OPEN_STATUSES)).values(
-                team=team, agent=agent, status=CaseStatus.ASSIGNED if agent else "waiting", taken_at=None,
+                team=team, agent=agent, status=CaseStatus.ASSIGNED if agent else CaseStatus.WAITING, taken_at=None,
                 assigned_at=utcnow())).rowcount
             if moved:
                 self._record(conn, case_id, kind, by, agent or f"queue:{team}")

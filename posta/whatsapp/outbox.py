@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Seq
 
 import sqlalchemy as sa
 
-from posta import backoff, notifications
+from posta import backoff, pg_notify
 from posta.db import connect, insert, utcnow
 from posta.phones import mask_phone
 from posta.schema import outbox
@@ -138,7 +138,7 @@ class Outbox:
             if result.rowcount:
                 ids.append(result.inserted_primary_key[0])
         if ids:
-            notifications.notify(conn, notifications.OUTBOX)  # the workers of every replica look at once
+            pg_notify.notify(conn, pg_notify.OUTBOX)  # the workers of every replica look at once
         return ids
 
     def claim(self, worker: str, limit: int = 50) -> List[Outgoing]:

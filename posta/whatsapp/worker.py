@@ -20,8 +20,8 @@ import os
 import signal
 from typing import Optional
 
+from posta import alerts, jobs, pg_notify
 from posta import config as posta_config
-from posta import desk, jobs, notifications
 from posta.hours import business_now
 from posta.store import CaseStore
 from posta.whatsapp.contacts import Contacts
@@ -39,13 +39,13 @@ async def serve(settings: WhatsAppSettings, poll: Optional[float] = None) -> Non
     config, store, outbox = posta_config.current(), CaseStore(), Outbox()
 
     async def failed(row, error: str) -> None:
-        await asyncio.to_thread(desk.surface_failure, config, store, outbox, row, error)
+        await asyncio.to_thread(alerts.surface_failure, config, store, outbox, row, error)
 
-    listening = notifications.can_listen(outbox.engine)
+    listening = pg_notify.can_listen(outbox.engine)
     if poll is None:  # listening, polling is only the safety net
         poll = LISTENING_POLL if listening else POLL
     sender = Sender(outbox, GraphClient(settings.graph), Contacts(), on_failure=failed, poll=poll)
-    listener = (asyncio.ensure_future(notifications.listen(outbox.engine, notifications.OUTBOX, sender.wake))
+    listener = (asyncio.ensure_future(pg_notify.listen(outbox.engine, pg_notify.OUTBOX, sender.wake))
                 if listening else None)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -6,7 +6,8 @@ import dataclasses
 import pytest
 
 from posta import config
-from posta.desk import Desk, parse_command
+from posta.commands import Command, agent_message, parse_command
+from posta.desk import Desk
 from posta.schema import case_events, cases
 from posta.schema import outbox as outbox_table
 from posta.store import CaseStore
@@ -23,8 +24,8 @@ class FakeConversations:
     async def take_over(self, conversation_id):
         self.calls.append(("take_over", conversation_id))
 
-    async def hand_back(self, conversation_id, agent):
-        self.calls.append(("hand_back", conversation_id, agent))
+    async def resume_bot(self, conversation_id, agent):
+        self.calls.append(("resume_bot", conversation_id, agent))
 
     async def log_agent_message(self, conversation_id, agent, text):
         self.calls.append(("log", conversation_id, agent, text))
@@ -63,33 +64,33 @@ def message(text, sender="5491155550001", context=None):
 def test_take_relay_and_hand_back(desk):
     case = open_case(desk)
     ana = desk.config.agent_by_name("Ana")
-    run(desk.agent_message(ana, message(f"tomar {case.id}")))
+    run(agent_message(desk, ana, message(f"tomar {case.id}")))
     assert desk.store.get(case.id).status == "active"
-    run(desk.agent_message(ana, message("Hola Lucía!")))
+    run(agent_message(desk, ana, message("Hola Lucía!")))
     assert sent_to(desk, case.conversation_id) == [
         "Una persona del equipo ya está con tu consulta y te escribe por acá.", "Hola Lucía!"]
     assert ("log", case.conversation_id, "Ana", "Hola Lucía!") in desk.conversations.calls
     assert desk.store.get(case.id).first_reply_at is not None
-    run(desk.agent_message(ana, message("listo")))
-    assert ("hand_back", case.conversation_id, "Ana") in desk.conversations.calls
+    run(agent_message(desk, ana, message("listo")))
+    assert ("resume_bot", case.conversation_id, "Ana") in desk.conversations.calls
 
 
 def test_named_tone_introduces_the_agent_on_take(desk):
     desk.config = dataclasses.replace(desk.config, tone="named")
     case = open_case(desk)
-    run(desk.agent_message(desk.config.agent_by_name("Ana"), message(f"tomar {case.id}")))
+    run(agent_message(desk, desk.config.agent_by_name("Ana"), message(f"tomar {case.id}")))
     assert ("say", case.conversation_id, "utter_agent_intro", {"agent_name": "Ana"}) in desk.conversations.calls
 
 
 def test_a_message_with_no_active_case_gets_help_not_lost(desk):
     ana = desk.config.agent_by_name("Ana")
-    run(desk.agent_message(ana, message("hola, alguien?")))
+    run(agent_message(desk, ana, message("hola, alguien?")))
     assert "No tenés un caso activo" in sent_to(desk, ana.phone)[-1]
 
 
 def test_pass_moves_the_case_to_someone_else_or_the_queue(desk):
     case = open_case(desk, agent="Ana")
-    run(desk.agent_message(desk.config.agent_by_name("Ana"), message(f"posta:pass:{case.id}")))
+    run(agent_message(desk, desk.config.agent_by_name("Ana"), message(f"posta:pass:{case.id}")))
     moved = desk.store.get(case.id)
     assert moved.agent != "Ana" and moved.is_open
     assert "passed" in [e.kind for e in desk.store.history(case.id)]
@@ -99,7 +100,9 @@ def test_commands_are_whole_messages():
     assert parse_command("listo").name == "handback"
     assert parse_command("done").name == "handback"
     assert parse_command("Listo, ya te lo reservé") is None
-    assert parse_command("tomar 12").arg == "12"
+    assert parse_command("tomar 12").case_id == 12
     assert parse_command("take +5491155550123").arg == "5491155550123"
-    assert parse_command("transfer 12 to support").arg == "12:support"
+    assert parse_command("tomar 5491155550123").arg == "5491155550123"  # a phone, not case 5491155550123
+    assert parse_command("transfer 12 to support") == Command("transfer", "support", 12)
+    assert parse_command("posta:pass:7") == Command("pass", case_id=7)
     assert parse_command("nota: pagó en efectivo").arg == "pagó en efectivo"

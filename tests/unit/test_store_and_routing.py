@@ -60,10 +60,10 @@ def test_one_open_case_per_conversation_even_when_actions_race(store):
 
 def test_handback_closes_with_timestamps_and_allows_a_new_case(store):
     first = store.open_case(summary("c2"), team="sales")
-    closed = handoff.hand_back(store, "c2", by="Ana")
+    closed = handoff.close_case(store, "c2", by="Ana")
     assert closed.status == "closed" and closed.closed_by == "Ana" and closed.closed_at >= first.created_at
     assert store.open_case_for("c2") is None
-    assert handoff.hand_back(store, "c2") is None  # nothing left to close
+    assert handoff.close_case(store, "c2") is None  # nothing left to close
     second = store.open_case(summary("c2"), team="sales")
     assert second.id != first.id
 

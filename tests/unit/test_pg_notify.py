@@ -5,7 +5,7 @@ import asyncio
 
 import sqlalchemy as sa
 
-from posta import notifications
+from posta import pg_notify
 from posta.db import connect
 from posta.whatsapp import outbound
 from posta.whatsapp.outbox import Outbox
@@ -24,7 +24,7 @@ def test_an_outbox_write_wakes_a_listener_and_a_rolled_back_one_does_not():
     with fresh_postgres_database("posta_notify") as url:
         async def scenario():
             heard = asyncio.Event()
-            listener = asyncio.ensure_future(notifications.listen(connect(url), notifications.OUTBOX, heard.set))
+            listener = asyncio.ensure_future(pg_notify.listen(connect(url), pg_notify.OUTBOX, heard.set))
             assert await heard_within(5, heard)  # on (re)connecting: look at what is there
             heard.clear()
             writer = sa.create_engine(url)  # another process's connection
@@ -45,7 +45,7 @@ def test_a_listener_cut_off_by_the_server_listens_again():
     with fresh_postgres_database("posta_notify") as url:
         async def scenario():
             heard = asyncio.Event()
-            listener = asyncio.ensure_future(notifications.listen(connect(url), "posta_test", heard.set, retry=0.2))
+            listener = asyncio.ensure_future(pg_notify.listen(connect(url), "posta_test", heard.set, retry=0.2))
             assert await heard_within(5, heard)
             heard.clear()
             with sa.create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
