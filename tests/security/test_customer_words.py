@@ -1,6 +1,8 @@
 """A customer's words are words: never an intent shortcut, never a button the bot did not
 offer, and nothing they send while a person owns the chat makes the bot speak."""
 
+import time
+
 import sqlalchemy as sa
 
 from posta.schema import outbox
@@ -9,7 +11,13 @@ from tests.security.test_api_and_actions import assert_still_ana_s, owned_by_ana
 
 
 def events_of(stack, phone):
-    return stack.tracker(phone.number)["events"]
+    """The tracker once the customer's turn is saved (a reply can reach the phone first)."""
+    deadline = time.monotonic() + 10
+    while True:
+        events = stack.tracker(phone.number)["events"]
+        if any(e["event"] == "user" for e in events) or time.monotonic() > deadline:
+            return events
+        time.sleep(0.1)
 
 
 def test_restart_while_an_agent_owns_the_chat_is_relayed_once_and_answered_by_nobody(stack, cases, customer, ana):
