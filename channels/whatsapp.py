@@ -37,6 +37,7 @@ from channels.rasa_conversations import WhatsAppOutput
 from channels.services import Services, services
 from posta import commands, rasa_events, web
 from posta import config as posta_config
+from posta.claims import WorkLoop
 from posta.desk import Desk
 from posta.phones import mask_phone
 from posta.states import InboundKind
@@ -72,8 +73,7 @@ class WhatsAppInput(InputChannel):
         self.app = None
         self._foreign: set = set()  # other business numbers' ids already logged
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"  # claims say which process holds them
-        self._wake: Optional[asyncio.Event] = None
-        self._in_flight: set = set()
+        self.inbox_loop = WorkLoop("WhatsApp inbox", INBOX_POLL, at_once=PROCESSING_AT_ONCE)
         self._tasks: set = set()
         if not settings.app_secret:
             logger.warning("WhatsApp channel: no app secret (WHATSAPP_APP_SECRET); every webhook POST is refused")
@@ -92,7 +92,6 @@ class WhatsAppInput(InputChannel):
         @whatsapp.listener("after_server_start")
         async def start(app, _loop) -> None:
             self.app, self.services = app, services(app)
-            self._wake = asyncio.Event()
             self._spawn(self._process_inbox(on_new_message))
 
         @whatsapp.route("/", methods=["GET"])
@@ -144,7 +143,7 @@ class WhatsAppInput(InputChannel):
             for status in (u for u in fresh if isinstance(u, Status)):
                 self._spawn(self._status(status))
             if any(not isinstance(u, Status) for u in fresh):
-                self._wake.set()
+                self.inbox_loop.wake()
             return response.json({"status": "ok", "received": len(updates), "new": len(fresh)})
 
         return whatsapp
@@ -164,27 +163,8 @@ class WhatsAppInput(InputChannel):
         quick), each phone's in order, whichever replica received them. Woken by this
         replica's webhook; every `INBOX_POLL` seconds it also takes what other replicas
         left behind (a replica killed mid-message)."""
-        while True:
-            self._wake.clear()
-            room = PROCESSING_AT_ONCE - len(self._in_flight)
-            batch = []
-            if room > 0:
-                try:
-                    batch = await asyncio.to_thread(self.services.inbox.claim, self.worker, room)
-                except Exception:  # the database is away: try again shortly
-                    logger.exception("WhatsApp inbox: could not claim messages")
-            for received in batch:
-                task = asyncio.ensure_future(self._process(received, on_new_message))
-                self._in_flight.add(task)
-                task.add_done_callback(self._done)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=INBOX_POLL)
-            except asyncio.TimeoutError:
-                pass
-
-    def _done(self, task) -> None:
-        self._in_flight.discard(task)
-        self._wake.set()
+        await self.inbox_loop.run(lambda room: self.services.inbox.claim(self.worker, room),
+                                  lambda batch: [self._process(received, on_new_message) for received in batch])
 
     async def _process(self, received: Received, on_new_message) -> None:
         keeper = asyncio.ensure_future(self._keep_claimed(received.row_id))

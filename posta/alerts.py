@@ -25,14 +25,12 @@ def announce(config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: C
     if recipients is None:
         agent = config.agent_by_name(case.agent) if case.agent else None
         recipients = [agent] if agent else [a for a in config.agents if case.team in a.teams]
-    template = config.whatsapp_templates.get("agent_new_case")
     routed = (case.assigned_at or case.created_at).isoformat()
     for agent in recipients:
         key = f"notify:{case.id}:{routed}:{agent.phone}"  # once per agent and routing
         lang = agent.language
-        fallback = outbound.template(agent.phone, template["name"], template.get("language", lang), [
-            str(case.id), texts.label("reason_" + case.reason, lang), case.who,
-        ]) if template else None
+        fallback = outbound.configured_template(config.whatsapp_templates, "agent_new_case", agent.phone, lang, [
+            str(case.id), texts.label("reason_" + case.reason, lang), case.who])
         if fallback and not contacts.window_open(agent.phone):
             outbox.enqueue([fallback], purpose=Purpose.NOTIFY, conversation_id=case.conversation_id, case_id=case.id,
                            key=key)

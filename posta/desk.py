@@ -273,11 +273,8 @@ class Desk:
         alerts.tell(self.outbox, agent, body, case)
 
     def _customer_template(self, case: Case) -> Optional[Dict[str, Any]]:
-        template = self.config.whatsapp_templates.get("customer_followup")
-        if not template:
-            return None
-        return outbound.template(case.conversation_id, template["name"], template.get("language", case.language),
-                                 [case.customer_name or ""])
+        return outbound.configured_template(self.config.whatsapp_templates, "customer_followup",
+                                            case.conversation_id, case.language, [case.customer_name or ""])
 
 
 def _describe(message: Inbound, lang: str) -> str:

@@ -67,11 +67,10 @@ def opening_digests(config, store, outbox, contacts, now) -> List[str]:
 def _digest(config, outbox, contacts, agent: Agent, team: str, waiting: List[Case], key: str) -> None:
     lang = agent.language
     if not contacts.window_open(agent.phone):
-        template = config.whatsapp_templates.get("agent_digest")
-        if template:
-            outbox.enqueue([outbound.template(agent.phone, template["name"], template.get("language", lang),
-                                              [str(len(waiting)), config.teams[team].name])],
-                           purpose=Purpose.NOTIFY, key=f"{key}:{agent.phone}")
+        digest = outbound.configured_template(config.whatsapp_templates, "agent_digest", agent.phone, lang,
+                                              [str(len(waiting)), config.teams[team].name])
+        if digest:
+            outbox.enqueue([digest], purpose=Purpose.NOTIFY, key=f"{key}:{agent.phone}")
         return
     lines = [texts.desk("digest", lang, count=len(waiting), team=config.teams[team].name)]
     lines += [f"#{c.id} {c.who} · {texts.topic_name(c.topic, lang)}" for c in waiting]

@@ -13,6 +13,7 @@ from typing import List, Optional, Sequence
 import sqlalchemy as sa
 
 from posta import backoff
+from posta.claims import claim_in_order
 from posta.db import connect, insert, utcnow
 from posta.schema import inbox
 from posta.whatsapp.contacts import seen
@@ -69,20 +70,12 @@ class Inbox:
         """Up to `limit` messages to process now: the oldest unprocessed one of each phone
         whose earlier messages are all done and which nobody is processing."""
         now = utcnow()
-        earlier = inbox.alias("earlier")
-        waits = sa.exists().where(earlier.c.sender == inbox.c.sender, earlier.c.id < inbox.c.id,
-                                  earlier.c.processed_at.is_(None))
-        free = sa.and_(sa.or_(inbox.c.claimed_at.is_(None), inbox.c.claimed_at < now - STALE_CLAIM),
+        free = sa.and_(inbox.c.processed_at.is_(None),
+                       sa.or_(inbox.c.claimed_at.is_(None), inbox.c.claimed_at < now - STALE_CLAIM),
                        sa.or_(inbox.c.retry_at.is_(None), inbox.c.retry_at <= now))
-        query = (sa.select(inbox.c.id).where(inbox.c.processed_at.is_(None), free, ~waits)
-                 .order_by(inbox.c.id).limit(limit))
-        claimed = []
-        with self.engine.begin() as conn:
-            for (row_id,) in conn.execute(query).fetchall():
-                if conn.execute(inbox.update().where(inbox.c.id == row_id, inbox.c.processed_at.is_(None), free)
-                                .values(claimed_by=worker, claimed_at=now, attempts=inbox.c.attempts + 1)).rowcount:
-                    claimed.append(row_id)
-            rows = conn.execute(sa.select(inbox).where(inbox.c.id.in_(claimed)).order_by(inbox.c.id)).fetchall()
+        rows = claim_in_order(self.engine, inbox, key="sender", unsettled=lambda t: t.c.processed_at.is_(None),
+                              due=free, values=dict(claimed_by=worker, claimed_at=now, attempts=inbox.c.attempts + 1),
+                              limit=limit)
         return [Received(r.id, from_record(json.loads(r.payload)), r.attempts - 1) for r in rows]
 
     def keep(self, row_id: int, worker: str) -> None:

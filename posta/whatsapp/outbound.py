@@ -9,7 +9,7 @@ description), and more than ten rows become several lists.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 TEXT_LIMIT = 4096
 INTERACTIVE_BODY_LIMIT = 1024
@@ -94,6 +94,16 @@ def template(to: str, name: str, language: str, parameters: Sequence[str] = ()) 
         body["components"] = [{"type": "body", "parameters": [{"type": "text", "text": str(p)}
                                                                for p in parameters]}]
     return _envelope(to, "template", body)
+
+
+def configured_template(templates: Mapping[str, Mapping[str, str]], use: str, to: str, lang: str,
+                        parameters: Sequence[str] = ()) -> Optional[Dict[str, Any]]:
+    """The approved template the business configured for `use` (business.yml's
+    whatsapp.templates), addressed to `to`; None when it configured none."""
+    chosen = templates.get(use)
+    if not chosen:
+        return None
+    return template(to, chosen["name"], chosen.get("language", lang), parameters)
 
 
 def from_bot(to: str, message: Dict[str, Any], lang: str = "es") -> List[Dict[str, Any]]:

@@ -25,6 +25,7 @@ from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Seq
 import sqlalchemy as sa
 
 from posta import backoff, pg_notify
+from posta.claims import WorkLoop, claim_in_order
 from posta.db import connect, insert, utcnow
 from posta.phones import mask_phone
 from posta.schema import outbox
@@ -144,20 +145,12 @@ class Outbox:
     def claim(self, worker: str, limit: int = 50) -> List[Outgoing]:
         """Due rows whose recipient has nothing older still unsent, marked as this worker's."""
         now = utcnow()
-        earlier = outbox.alias("earlier")
-        blocked = sa.exists().where(earlier.c.recipient == outbox.c.recipient, earlier.c.id < outbox.c.id,
-                                    earlier.c.status.in_((SendStatus.PENDING, SendStatus.SENDING)))
         due = sa.or_(sa.and_(outbox.c.status == SendStatus.PENDING, outbox.c.next_attempt_at <= now),
                      sa.and_(outbox.c.status == SendStatus.SENDING, outbox.c.claimed_at < now - STALE_CLAIM))
-        query = sa.select(outbox.c.id).where(due, ~blocked).order_by(outbox.c.id).limit(limit)
-        claimed = []
-        with self.engine.begin() as conn:
-            for (row_id,) in conn.execute(query).fetchall():
-                won = conn.execute(outbox.update().where(outbox.c.id == row_id, due).values(
-                    status=SendStatus.SENDING, claimed_by=worker, claimed_at=now)).rowcount
-                if won:
-                    claimed.append(row_id)
-            rows = conn.execute(sa.select(outbox).where(outbox.c.id.in_(claimed)).order_by(outbox.c.id)).fetchall()
+        rows = claim_in_order(self.engine, outbox, key="recipient",
+                              unsettled=lambda t: t.c.status.in_((SendStatus.PENDING, SendStatus.SENDING)),
+                              due=due, values=dict(status=SendStatus.SENDING, claimed_by=worker, claimed_at=now),
+                              limit=limit)
         return [Outgoing.from_row(r) for r in rows]
 
     def sent(self, row_id: int, wamid: str, used_template: bool) -> None:
@@ -234,52 +227,30 @@ class Sender:
         self.on_failure = on_failure
         self.poll = poll
         self.worker = uuid.uuid4().hex
-        self._wake = asyncio.Event()
-        self._stopped = False
-        self._in_flight: set = set()
+        self.loop = WorkLoop("outbox", poll)
         outbox_.on_enqueue(self.wake)
 
     def wake(self) -> None:
-        try:
-            asyncio.get_running_loop().call_soon_threadsafe(self._wake.set)
-        except RuntimeError:  # no loop in this thread: set directly
-            self._wake.set()
+        self.loop.wake()
 
     async def run(self) -> None:
         """Claims what is due and sends it, one task per recipient, without waiting for one
         recipient's sends before claiming another's (a slow phone must not hold up the rest).
         A recipient's next message is claimed only once its earlier ones are settled."""
-        while not self._stopped:
-            self._wake.clear()
-            try:
-                batch = await asyncio.to_thread(self.outbox.claim, self.worker)
-            except Exception:  # the database is away: keep the loop alive and try again
-                logger.exception("outbox: could not claim messages")
-                batch = []
-            by_recipient: Dict[str, List[Outgoing]] = {}
-            for row in batch:
-                by_recipient.setdefault(row.recipient, []).append(row)
-            for rows in by_recipient.values():
-                task = asyncio.ensure_future(self._send_in_order(rows))
-                self._in_flight.add(task)
-                task.add_done_callback(self._settled)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll)
-            except asyncio.TimeoutError:
-                pass
+        await self.loop.run(lambda _room: self.outbox.claim(self.worker), self._per_recipient)
 
-    def _settled(self, task: "asyncio.Future") -> None:
-        self._in_flight.discard(task)
-        self._wake.set()  # that recipient's next message may be due now
+    def _per_recipient(self, batch: Sequence[Outgoing]) -> List[Awaitable[None]]:
+        by_recipient: Dict[str, List[Outgoing]] = {}
+        for row in batch:
+            by_recipient.setdefault(row.recipient, []).append(row)
+        return [self._send_in_order(rows) for rows in by_recipient.values()]
 
     def stop(self) -> None:
-        self._stopped = True
-        self._wake.set()
+        self.loop.stop()
 
     async def drain(self, timeout: float = 10.0) -> None:
         """Lets the sends under way finish (after `stop`)."""
-        if self._in_flight:
-            await asyncio.wait(list(self._in_flight), timeout=timeout)
+        await self.loop.drain(timeout)
 
     async def _send_in_order(self, rows: List[Outgoing]) -> None:
         for index, row in enumerate(rows):
