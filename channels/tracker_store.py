@@ -8,7 +8,7 @@ A WhatsApp conversation is long-lived (the sender id is the phone number), and R
 does work proportional to the current session on every message: it reads and replays
 every event, and the policies featurize the whole history several times per turn.
 Measured on this machine, that took the median reply from ~23 ms on the first turns to
-~100 ms by turn 300. Two changes keep it flat:
+~100 ms by turn 300. Four changes keep it flat:
 
 - Pooling: it shares the core's engine, which keeps connections open.
 - Off the event loop: Rasa's SQL store talks to the database inside its coroutines, so

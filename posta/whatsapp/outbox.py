@@ -1,8 +1,8 @@
 """The one path for everything Posta sends on WhatsApp.
 
 Bot replies, relayed agent messages and case notifications (written by the action server,
-another process) are rows in `posta_outbox`. A `Sender` in the Rasa server sends them in
-order per recipient, applies the 24-hour window (outside it, the row's template is sent
+another process) are rows in `posta_outbox`. A `Sender`, in the outbox worker's own
+process (`posta.whatsapp.worker`), sends them in order per recipient, applies the 24-hour window (outside it, the row's template is sent
 instead, and the log says so), retries 429/5xx/timeouts with exponential backoff, and
 hands a message that finally fails to `on_failure`, which puts it where a person sees it.
 Delivery statuses from the webhook are written back to the row.
