@@ -13,7 +13,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install browser nginx run-prod train run shell test validate migrate test-stories test-python nlu-report bench bench-quick reliability clean
+.PHONY: install browser nginx run-prod train run shell test validate migrate lint test-stories test-python nlu-report bench bench-quick reliability clean
 
 install: $(VENV)/.installed $(SPACY)/meta.json
 
@@ -65,7 +65,12 @@ test-stories: $(MODEL)
 test-python: $(MODEL) browser nginx
 	$(PY) -m pytest -q tests
 
-test: validate test-stories test-python
+# Lint and format (pyproject.toml); `ruff format .` fixes the format.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: validate lint test-stories test-python
 
 # Intent F1 on held-out messages (eval/), for the README.
 nlu-report: $(MODEL)
