@@ -3,7 +3,7 @@
 import asyncio
 
 from bench import clinc, handoff, load, report
-from tests.stack import MODEL
+from harness.stack import MODEL
 
 
 def test_load_harness_counts_every_message(stack):

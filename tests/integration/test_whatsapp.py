@@ -11,13 +11,13 @@ import pytest  # noqa: F401
 import requests
 import sqlalchemy as sa
 
+from harness.phones import ANA, BRUNO, CARLA, Phone, case_of, shown, webhook
+from harness.stack import VERIFY_TOKEN
 from posta.db import utcnow
 from posta.schema import inbox
 from posta.whatsapp.inbound import Inbound, to_record
 from posta.whatsapp.outbox import Outbox
 from tests.conftest import AFTER_HOURS
-from tests.phones import ANA, BRUNO, CARLA, Phone, case_of, shown, webhook
-from tests.stack import VERIFY_TOKEN
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "whatsapp-payloads"
 

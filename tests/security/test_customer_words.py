@@ -3,8 +3,8 @@ offer, and nothing they send while a person owns the chat makes the bot speak.""
 
 import sqlalchemy as sa
 
+from harness.phones import shown
 from posta.schema import outbox
-from tests.phones import shown
 from tests.security.test_api_and_actions import assert_still_ana_s, owned_by_ana
 
 

@@ -1,4 +1,4 @@
-"""WhatsApp phones for tests: webhook bodies shaped like Meta's, and what the fake Graph API
+"""WhatsApp phones for tests and benches: webhook bodies shaped like Meta's, and what the fake Graph API
 delivered to each phone."""
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ from typing import Any, Callable, Dict, List, Optional
 
 import requests
 
+from posta import config
+
 _ids = itertools.count(1)
-# The demo business's agents (business.yml).
-ANA, BRUNO, CARLA = "5491155550001", "5491155550002", "5491155550003"
+# The agents' own WhatsApp numbers, by name, as the servers read them (the demo
+# business.yml, or $POSTA_CONFIG): the one place tests and benches get them from.
+AGENTS: Dict[str, str] = {agent.name: agent.phone for agent in config.load().agents}
+ANA, BRUNO, CARLA = AGENTS["Ana"], AGENTS["Bruno"], AGENTS["Carla"]
 
 
 def webhook(messages=(), statuses=(), echoes=(), contacts=(), field: str = "messages") -> Dict[str, Any]:
