@@ -8,6 +8,7 @@ erasure) always use it, at that URL or the machine's default.
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -28,6 +29,19 @@ from harness.stack import (  # noqa: F401  (tests import the clock and the datab
 from posta.accounts import hash_password
 from posta.store import CaseStore
 from simulator.app import Simulator
+
+TESTS = Path(__file__).resolve().parent
+# What each directory's tests need, as a marker (pyproject.toml): `-m unit` is the fast path.
+MARKERS = {"unit": "unit", "integration": "integration", "security": "integration", "bench": "integration",
+           "browser": "browser", "production": "production"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        directory = item.path.resolve().relative_to(TESTS).parts[0]
+        if directory not in MARKERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests/{directory} has no marker in tests/conftest.py MARKERS")
+        item.add_marker(MARKERS[directory])
 
 
 @pytest.fixture(scope="session")
