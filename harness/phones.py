@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional
 
 import requests
@@ -13,10 +14,23 @@ import requests
 from posta import config
 
 _ids = itertools.count(1)
-# The agents' own WhatsApp numbers, by name, as the servers read them (the demo
-# business.yml, or $POSTA_CONFIG): the one place tests and benches get them from.
-AGENTS: Dict[str, str] = {agent.name: agent.phone for agent in config.load().agents}
-ANA, BRUNO, CARLA = AGENTS["Ana"], AGENTS["Bruno"], AGENTS["Carla"]
+
+
+@lru_cache(maxsize=1)
+def _agents() -> Dict[str, str]:
+    return {agent.name: agent.phone for agent in config.load().agents}
+
+
+def __getattr__(name: str):
+    """AGENTS (name -> phone) and the demo agents' phones ANA, BRUNO and CARLA: the agents'
+    own WhatsApp numbers as the servers read them (business.yml, or $POSTA_CONFIG), the one
+    place tests and benches get them from. Read on first use, so what needs none of them
+    (the unit tests) does not depend on the demo business."""
+    if name == "AGENTS":
+        return dict(_agents())
+    if name in ("ANA", "BRUNO", "CARLA"):
+        return _agents()[name.title()]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def webhook(messages=(), statuses=(), echoes=(), contacts=(), field: str = "messages") -> Dict[str, Any]:

@@ -14,7 +14,8 @@ import pytest
 import redis
 
 from deploy.profile import ProductionProfile
-from harness.phones import ANA, Phone, agent_phone
+from harness import phones
+from harness.phones import Phone, agent_phone
 from harness.stack import (  # noqa: F401  (tests import the clock and the database helper from here)
     AFTER_HOURS,
     APP_SECRET,
@@ -91,7 +92,7 @@ def customer(stack):
 
 @pytest.fixture
 def ana(stack):
-    return agent_phone(stack, ANA, "Ana")
+    return agent_phone(stack, phones.ANA, "Ana")
 
 
 # -- the production profile: two replicas behind nginx, PostgreSQL, Redis -------------------
