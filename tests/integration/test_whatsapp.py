@@ -247,7 +247,7 @@ def test_unreadable_media_hands_off_with_what_was_sent(stack, cases, customer):
     case = case_of(cases, customer)
     assert case.reason == "unsure" and case.topic == "media"
     assert case.summary.messages[-1].media == {"type": "voice", "id": "MEDIA123", "mime_type": "audio/ogg; codecs=opus"}
-    assert "[adjunto: voice id MEDIA123]" in case.summary.render("es")
+    assert "1. [adjunto: voice] (id MEDIA123)" in case.summary.render("es")  # as tests/unit/test_summary.py
 
 
 def test_after_hours_on_whatsapp_queues_and_tells_the_team(stack, cases, customer):
