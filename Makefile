@@ -1,6 +1,7 @@
 # Posta: `make run` serves the assistant, `make test` runs every test. Both install and
 # train what they need first (a virtual environment on Python 3.10, the spaCy pipeline,
-# the model) and skip what is already up to date.
+# the model) and skip what is already up to date. `make test-unit` runs only the unit
+# tests, in seconds: it installs but trains nothing.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install browser nginx run-prod train run shell test validate migrate lint test-stories test-python nlu-report bench bench-quick reliability clean
+.PHONY: install browser nginx run-prod train run shell test validate migrate lint test-stories test-python test-unit nlu-report bench bench-quick reliability clean
 
 install: $(VENV)/.installed $(SPACY)/meta.json
 
@@ -64,6 +65,10 @@ test-stories: $(MODEL)
 
 test-python: $(MODEL) browser nginx
 	$(PY) -m pytest -q tests
+
+# The fast path: the unit tests, in seconds, with no model, no servers and no browser.
+test-unit: install
+	$(PY) -m pytest -q -m unit tests/unit
 
 # Lint and format (pyproject.toml); `ruff format .` fixes the format.
 lint: install

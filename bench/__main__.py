@@ -34,8 +34,7 @@ def training() -> dict:
 
 
 def serve_and_load(quick: bool, database_url: str) -> dict:
-    from tests.conftest import OPEN_HOURS
-    from tests.stack import Stack
+    from harness.stack import OPEN_HOURS, Stack
 
     customers, messages, turns, escalations = (20, 400, 100, 20) if quick else (50, 2000, 300, 50)
     with tempfile.TemporaryDirectory() as work:

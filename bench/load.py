@@ -31,9 +31,9 @@ from typing import Dict, List, Optional, Tuple
 
 import aiohttp
 
+from harness.phones import AGENTS, webhook
+from harness.stack import APP_SECRET, Stack
 from posta.whatsapp.inbound import sign
-from tests.phones import webhook
-from tests.stack import APP_SECRET, Stack
 
 # Questions the bot answers with exactly one message, so every inbound expects one reply.
 QUESTIONS = [
@@ -41,7 +41,6 @@ QUESTIONS = [
     "que cubre la garantia?", "si no me gustan los puedo cambiar?", "gracias!", "how much is shipping?",
     "where is the store?", "do you take credit cards?", "what does the warranty cover?", "hi there",
 ]
-AGENTS = ("5491155550001", "5491155550002", "5491155550003")
 
 
 @dataclass
@@ -125,17 +124,17 @@ async def whatsapp_load(stack: Stack, customers: int, messages: int, timeout: fl
 async def escalations(stack: Stack, count: int, timeout: float = 30.0, warm_agents: bool = True) -> List[float]:
     """Seconds from a customer's webhook to the first notification on an agent's phone."""
     async with aiohttp.ClientSession() as session:
-        for n, agent in enumerate(AGENTS if warm_agents else ()):  # agents who wrote today get the summary
+        for n, agent in enumerate(AGENTS.values() if warm_agents else ()):  # agents who wrote today get the summary
             await _post(session, stack, agent, "ayuda", n)
         delays = []
         for n in range(count):
             phone = f"54911{random.randint(10_000_000, 99_999_999)}"
-            before = {a: len(stack.graph.delivered(to=a)) for a in AGENTS}
+            before = {a: len(stack.graph.delivered(to=a)) for a in AGENTS.values()}
             wall = time.time()
             await _post(session, stack, phone, "quiero hablar con una persona", n)
             deadline = time.time() + timeout
             while time.time() < deadline:
-                arrivals = [r.at for a in AGENTS for r in stack.graph.attempts(to=a)[before[a]:] if r.accepted]
+                arrivals = [r.at for a in AGENTS.values() for r in stack.graph.attempts(to=a)[before[a]:] if r.accepted]
                 if arrivals:
                     delays.append(min(arrivals) - wall)
                     break

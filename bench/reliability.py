@@ -42,17 +42,15 @@ import sqlalchemy as sa
 from bench import load
 from deploy.processes import ready
 from deploy.profile import ProductionProfile
+from harness.phones import AGENTS, shown
+from harness.stack import APP_SECRET, OPEN_HOURS, POSTGRES_ADMIN_URL, fresh_postgres_database, whatsapp_env
 from posta import backoff
 from posta.schema import inbox
 from posta.store import CaseStore
 from simulator.app import Simulator
-from tests.conftest import OPEN_HOURS, POSTGRES_ADMIN_URL, fresh_postgres_database
-from tests.phones import shown
-from tests.stack import APP_SECRET, whatsapp_env
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "reliability"
-AGENTS = {"Ana": "5491155550001", "Bruno": "5491155550002", "Carla": "5491155550003"}
 REDIS_DB = 4
 # Each answered with one message; the catalogue answers come from the action server.
 QUESTIONS = load.QUESTIONS + ["que venden?", "cuanto salen los anteojos", "tienen ray ban?"]

@@ -8,44 +8,41 @@ erasure) always use it, at that URL or the machine's default.
 
 import os
 import uuid
-from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import redis
-import sqlalchemy as sa
 
 from deploy.profile import ProductionProfile
+from harness import phones
+from harness.phones import Phone, agent_phone
+from harness.stack import (  # noqa: F401  (tests import the clock and the database helper from here)
+    AFTER_HOURS,
+    APP_SECRET,
+    MODEL,
+    OPEN_HOURS,
+    POSTGRES_ADMIN_URL,
+    Stack,
+    fresh_postgres_database,
+    post_webhook,
+    whatsapp_env,
+)
 from posta.accounts import hash_password
 from posta.store import CaseStore
 from simulator.app import Simulator
-from tests.phones import ANA, Phone, agent_phone
-from tests.stack import APP_SECRET, MODEL, Stack, post_webhook, whatsapp_env
 
-POSTGRES_ADMIN_URL = os.environ.get("POSTA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+TESTS = Path(__file__).resolve().parent
+# What each directory's tests need, as a marker (pyproject.toml): `-m unit` is the fast path.
+MARKERS = {"unit": "unit", "integration": "integration", "security": "integration", "bench": "integration",
+           "browser": "browser", "production": "production"}
 
 
-@contextmanager
-def fresh_postgres_database(prefix: str = "posta_test"):
-    """A new, empty PostgreSQL database (its URL), dropped afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # outlives restarts
-    try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    except sa.exc.OperationalError as error:  # the machine's services are part of the contract
-        pytest.fail(f"these tests need PostgreSQL at {POSTGRES_ADMIN_URL}: {error}")
-    try:
-        yield str(sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
-
-# Wednesday 25 November 2026, 11:00 in Buenos Aires: open; Ana (sales) and Bruno
-# (support) are on shift, Carla starts at 14:00.
-OPEN_HOURS = "2026-11-25T11:00"
-# Sunday 29 November, 23:10: closed; back Monday at 10:00.
-AFTER_HOURS = "2026-11-29T23:10"
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        directory = item.path.resolve().relative_to(TESTS).parts[0]
+        if directory not in MARKERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests/{directory} has no marker in tests/conftest.py MARKERS")
+        item.add_marker(MARKERS[directory])
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +92,7 @@ def customer(stack):
 
 @pytest.fixture
 def ana(stack):
-    return agent_phone(stack, ANA, "Ana")
+    return agent_phone(stack, phones.ANA, "Ana")
 
 
 # -- the production profile: two replicas behind nginx, PostgreSQL, Redis -------------------
@@ -105,7 +102,7 @@ CARLA_PASSWORD = "carla-in-production"
 
 
 class Via:
-    """What tests.phones.Phone needs: a webhook poster and the Graph API fake."""
+    """What harness.phones.Phone needs: a webhook poster and the Graph API fake."""
 
     def __init__(self, profile: ProductionProfile, simulator: Simulator) -> None:
         self.profile, self.graph = profile, simulator.graph

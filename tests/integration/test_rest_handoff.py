@@ -2,8 +2,8 @@
 
 import sqlalchemy as sa
 
+from harness.stack import texts
 from tests.conftest import AFTER_HOURS
-from tests.stack import texts
 
 
 def slots(tracker):

@@ -4,6 +4,7 @@ the one business number."""
 
 import json
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,13 +12,13 @@ import pytest  # noqa: F401
 import requests
 import sqlalchemy as sa
 
+from harness.phones import ANA, BRUNO, CARLA, Phone, case_of, shown, webhook
+from harness.stack import VERIFY_TOKEN
 from posta.db import utcnow
-from posta.schema import inbox
+from posta.schema import inbox, outbox
 from posta.whatsapp.inbound import Inbound, to_record
 from posta.whatsapp.outbox import Outbox
 from tests.conftest import AFTER_HOURS
-from tests.phones import ANA, BRUNO, CARLA, Phone, case_of, shown, webhook
-from tests.stack import VERIFY_TOKEN
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "whatsapp-payloads"
 
@@ -58,21 +59,55 @@ def test_malformed_body_is_a_400(stack):
     assert stack.post_webhook({"object": "whatsapp_business_account"}).status_code == 400
 
 
-def test_every_conformance_payload_is_accepted_without_an_error(stack):
+def eventually(check, timeout: float, what: str):
+    """`check()`'s value once it is truthy, polling; fails after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+        time.sleep(0.2)
+
+
+def test_every_conformance_payload_is_handled_without_an_error(stack, cases):
     before = len(stack.log().splitlines())
-    posted = 0
+    run = uuid.uuid4().hex[:8]  # ids of this run's messages (the fuzz tests post these payloads too)
+    posted, ids, phones = 0, [], set()
     for path in sorted(PAYLOADS.glob("*.json")):
         for name, body in json.loads(path.read_text()).items():
             for entry in body.get("entry", []):  # collected on other numbers: addressed to ours, so handled
                 for change in entry.get("changes", []):
-                    change["value"].setdefault("metadata", {})["phone_number_id"] = stack.graph.phone_number_id
+                    value = change["value"]
+                    value.setdefault("metadata", {})["phone_number_id"] = stack.graph.phone_number_id
+                    for key, phone in (("messages", "from"), ("message_echoes", "to")):
+                        for message in value.get(key, []):
+                            message["id"] = f"{message['id']}.{run}"
+                            ids.append(message["id"])
+                            phones.add(message[phone])
             response = stack.post_webhook(body)
             assert response.status_code == 200, (path.name, name, response.text)
             posted += 1
-    assert posted >= 40
-    time.sleep(4)  # the work after the 200
-    new_lines = stack.log().splitlines()[before:]
-    errors = [line for line in new_lines if " ERROR " in line or "Traceback" in line]
+    assert posted >= 40 and len(ids) >= 30
+
+    def rows():
+        with cases.engine.connect() as conn:
+            found = conn.execute(sa.select(inbox).where(inbox.c.message_id.in_(ids))).fetchall()
+        return found if len(found) == len(set(ids)) and all(r.processed_at for r in found) else None
+
+    handled = eventually(rows, 60, "every message of the payloads handled (the work after the 200)")
+    assert [(r.message_id, r.error) for r in handled if r.error or r.attempts != 1] == []  # each in one try
+
+    def replies_settled():
+        with cases.engine.connect() as conn:
+            statuses = conn.execute(sa.select(outbox.c.recipient, outbox.c.status, outbox.c.error)
+                                    .where(outbox.c.recipient.in_(phones))).fetchall()
+        return statuses if all(s.status in ("sent", "failed") for s in statuses) else None
+
+    replies = eventually(replies_settled, 30, "every reply to the payloads' senders sent or given up")
+    assert replies and [r for r in replies if r.status != "sent"] == []  # they were answered, all of it sent
+    errors = [line for line in stack.log().splitlines()[before:] if " ERROR " in line or "Traceback" in line]
     assert errors == []
 
 
@@ -216,7 +251,7 @@ def test_unreadable_media_hands_off_with_what_was_sent(stack, cases, customer):
     case = case_of(cases, customer)
     assert case.reason == "unsure" and case.topic == "media"
     assert case.summary.messages[-1].media == {"type": "voice", "id": "MEDIA123", "mime_type": "audio/ogg; codecs=opus"}
-    assert "[adjunto: voice] (id MEDIA123)" in case.summary.render("es")
+    assert "1. [adjunto: voice] (id MEDIA123)" in case.summary.render("es")  # as tests/unit/test_summary.py
 
 
 def test_after_hours_on_whatsapp_queues_and_tells_the_team(stack, cases, customer):

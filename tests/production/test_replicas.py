@@ -9,10 +9,10 @@ from collections import Counter
 import requests
 import sqlalchemy as sa
 
+from harness.phones import ANA, CARLA, Phone, shown
 from posta.schema import inbox
 from posta.store import CaseStore
 from tests.conftest import CARLA_PASSWORD
-from tests.phones import ANA, Phone, shown
 
 QUESTIONS = ["hola", "donde estan ubicados?", "aceptan tarjeta de credito?", "hacen envios al interior?",
              "que cubre la garantia?"]
@@ -59,7 +59,7 @@ def test_a_replica_killed_mid_burst_loses_nothing_and_doubles_nothing(production
     store = CaseStore(profile.env["POSTA_DATABASE_URL"])
     [case] = store.cases(conversation_id=escalating.number)
     notified = Counter(r.body.get("to") for r in production.graph.attempts()
-                       if r.accepted and r.body.get("to") in ("5491155550001", "5491155550003")
+                       if r.accepted and r.body.get("to") in (ANA, CARLA)
                        and str(case.id) in str(r.body))
     assert notified and max(notified.values()) == 1, notified  # each agent told once
     with store.engine.connect() as conn:

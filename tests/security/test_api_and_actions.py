@@ -7,8 +7,8 @@ import time
 
 import requests
 
-from tests.phones import case_of, shown
-from tests.stack import ACTIONS_HEADER
+from harness.phones import case_of, shown
+from harness.stack import ACTIONS_HEADER
 
 EVIL = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}
 

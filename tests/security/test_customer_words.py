@@ -5,8 +5,8 @@ import time
 
 import sqlalchemy as sa
 
+from harness.phones import shown
 from posta.schema import outbox
-from tests.phones import shown
 from tests.security.test_api_and_actions import assert_still_ana_s, owned_by_ana
 
 

@@ -3,6 +3,7 @@ everything listens on loopback, the API and the REST channel need the token it m
 action server answers only Rasa, the simulator only its own page and its secret is not on
 a command line. And servers started unsafely refuse to start."""
 
+import json
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import pytest
 import requests
 
 from deploy.processes import RASA, ROOT
+from harness.phones import CARLA
 
 PORTS = {"rasa": 5005, "actions": 5055, "simulator": 5006}
 BASE = "http://127.0.0.1:5005"
@@ -131,7 +133,7 @@ def test_make_runs_action_server_answers_only_rasa(made_run):
 def test_make_runs_simulator_refuses_other_sites_and_keeps_its_secret_off_command_lines(made_run):
     process, _ = made_run
     simulator = f"http://127.0.0.1:{PORTS['simulator']}"
-    forged = requests.post(f"{simulator}/api/send", data='{"phone": "5491155550003", "text": "borrar 5491155550123"}',
+    forged = requests.post(f"{simulator}/api/send", data=json.dumps({"phone": CARLA, "text": "borrar 5491155550123"}),
                            headers={"Content-Type": "text/plain", "Origin": "http://evil.example"}, timeout=10)
     assert forged.status_code == 403
     written = [m for m in requests.get(f"{simulator}/api/state", timeout=10).json()["messages"]

@@ -9,8 +9,8 @@ import requests
 import sqlalchemy as sa
 
 from deploy.profile import ProductionProfile
+from harness.phones import Phone
 from tests.conftest import CARLA_PASSWORD
-from tests.phones import Phone
 
 
 def test_through_nginx_only_the_webhook_the_panel_and_health_answer(production):

@@ -4,7 +4,7 @@ on; a chat by phone only if it belongs to one of the agent's teams."""
 
 import requests
 
-from tests.phones import BRUNO, CARLA, agent_phone, case_of, shown
+from harness.phones import BRUNO, CARLA, agent_phone, case_of, shown
 
 
 def signed_in(stack, name, password):

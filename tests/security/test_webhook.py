@@ -8,9 +8,9 @@ import time
 import requests
 import sqlalchemy as sa
 
+from harness.phones import Phone, webhook
+from harness.stack import APP_SECRET, sign
 from posta.schema import inbox
-from tests.phones import Phone, webhook
-from tests.stack import APP_SECRET, sign
 
 
 def stored(cases, message_id):

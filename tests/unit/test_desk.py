@@ -5,7 +5,6 @@ import dataclasses
 
 import pytest
 
-from posta import config
 from posta.commands import Command, agent_message, parse_command
 from posta.desk import Desk
 from posta.schema import case_events, cases
@@ -15,6 +14,7 @@ from posta.summary import CaseSummary, CustomerMessage
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.inbound import Inbound
 from posta.whatsapp.outbox import Outbox
+from tests.unit.conftest import EVA
 
 
 class FakeConversations:
@@ -35,12 +35,12 @@ class FakeConversations:
 
 
 @pytest.fixture
-def desk(database_url):
+def desk(database_url, business):
     store = CaseStore(database_url)
     with store.engine.begin() as conn:
         for table in (case_events, cases, outbox_table):
             conn.execute(table.delete())
-    return Desk(config.load(), store, Outbox(database_url), Contacts(database_url), FakeConversations())
+    return Desk(business, store, Outbox(database_url), Contacts(database_url), FakeConversations())
 
 
 def run(coroutine):
@@ -51,48 +51,48 @@ def sent_to(desk, phone):
     return [r.body.get("text", {}).get("body", "") for r in desk.outbox.rows(phone)]
 
 
-def open_case(desk, conversation="5491100000001", agent="Ana"):
+def open_case(desk, conversation="5491100000001", agent="Eva"):
     summary = CaseSummary(conversation_id=conversation, reason="requested", topic="general", language="es",
                           customer_name="Lucía", messages=[CustomerMessage("quiero hablar con alguien")])
     return desk.store.open_case(summary, team="sales", agent=agent, channel="whatsapp")
 
 
-def message(text, sender="5491155550001", context=None):
+def message(text, sender=EVA, context=None):
     return Inbound(id="wamid.x", sender=sender, kind="text", text=text, context_id=context)
 
 
 def test_take_relay_and_hand_back(desk):
     case = open_case(desk)
-    ana = desk.config.agent_by_name("Ana")
-    run(agent_message(desk, ana, message(f"tomar {case.id}")))
+    eva = desk.config.agent_by_name("Eva")
+    run(agent_message(desk, eva, message(f"tomar {case.id}")))
     assert desk.store.get(case.id).status == "active"
-    run(agent_message(desk, ana, message("Hola Lucía!")))
+    run(agent_message(desk, eva, message("Hola Lucía!")))
     assert sent_to(desk, case.conversation_id) == [
         "Una persona del equipo ya está con tu consulta y te escribe por acá.", "Hola Lucía!"]
-    assert ("log", case.conversation_id, "Ana", "Hola Lucía!") in desk.conversations.calls
+    assert ("log", case.conversation_id, "Eva", "Hola Lucía!") in desk.conversations.calls
     assert desk.store.get(case.id).first_reply_at is not None
-    run(agent_message(desk, ana, message("listo")))
-    assert ("resume_bot", case.conversation_id, "Ana") in desk.conversations.calls
+    run(agent_message(desk, eva, message("listo")))
+    assert ("resume_bot", case.conversation_id, "Eva") in desk.conversations.calls
 
 
 def test_named_tone_introduces_the_agent_on_take(desk):
     desk.config = dataclasses.replace(desk.config, tone="named")
     case = open_case(desk)
-    run(agent_message(desk, desk.config.agent_by_name("Ana"), message(f"tomar {case.id}")))
-    assert ("say", case.conversation_id, "utter_agent_intro", {"agent_name": "Ana"}) in desk.conversations.calls
+    run(agent_message(desk, desk.config.agent_by_name("Eva"), message(f"tomar {case.id}")))
+    assert ("say", case.conversation_id, "utter_agent_intro", {"agent_name": "Eva"}) in desk.conversations.calls
 
 
 def test_a_message_with_no_active_case_gets_help_not_lost(desk):
-    ana = desk.config.agent_by_name("Ana")
-    run(agent_message(desk, ana, message("hola, alguien?")))
-    assert "No tenés un caso activo" in sent_to(desk, ana.phone)[-1]
+    eva = desk.config.agent_by_name("Eva")
+    run(agent_message(desk, eva, message("hola, alguien?")))
+    assert "No tenés un caso activo" in sent_to(desk, eva.phone)[-1]
 
 
 def test_pass_moves_the_case_to_someone_else_or_the_queue(desk):
-    case = open_case(desk, agent="Ana")
-    run(agent_message(desk, desk.config.agent_by_name("Ana"), message(f"posta:pass:{case.id}")))
+    case = open_case(desk, agent="Eva")
+    run(agent_message(desk, desk.config.agent_by_name("Eva"), message(f"posta:pass:{case.id}")))
     moved = desk.store.get(case.id)
-    assert moved.agent != "Ana" and moved.is_open
+    assert moved.agent != "Eva" and moved.is_open
     assert "passed" in [e.kind for e in desk.store.history(case.id)]
 
 

@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("posta", "channels", "actions", "components", "simulator", "deploy", "bench", "scripts")
+PACKAGES = ("posta", "channels", "actions", "components", "simulator", "deploy", "bench", "scripts", "harness")
 
 
 def project_modules() -> dict[str, Path]:

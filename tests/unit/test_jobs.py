@@ -3,24 +3,23 @@
 from datetime import datetime, timedelta
 
 import pytest
-from zoneinfo import ZoneInfo
 
-from posta import config, jobs
+from posta import jobs
 from posta.schema import cases
 from posta.store import CaseStore
 from posta.summary import CaseSummary
 from posta.whatsapp.contacts import Contacts
 from posta.whatsapp.outbox import Outbox
+from tests.unit.conftest import EVA, ROSA, TIMEZONE
 
-BA = ZoneInfo("America/Argentina/Buenos_Aires")
-MONDAY_OPENING = datetime(2026, 11, 30, 10, 5, tzinfo=BA)
-WEDNESDAY_11 = datetime(2026, 11, 25, 11, 0, tzinfo=BA)
+MONDAY_OPENING = datetime(2026, 11, 30, 10, 5, tzinfo=TIMEZONE)
+WEDNESDAY_11 = datetime(2026, 11, 25, 11, 0, tzinfo=TIMEZONE)
 
 
 @pytest.fixture
-def parts(tmp_path):
+def parts(tmp_path, business):
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
-    return config.load(), CaseStore(url), Outbox(url), Contacts(url)
+    return business, CaseStore(url), Outbox(url), Contacts(url)
 
 
 def run(*args):
@@ -42,10 +41,10 @@ def test_the_overnight_digest_goes_out_once_per_team_even_with_two_workers(parts
     a_case(store, "5491100000001", "sales", at=MONDAY_OPENING - timedelta(hours=11))
     first = run(business, store, outbox, contacts, MONDAY_OPENING)
     second = run(business, store, outbox, contacts, MONDAY_OPENING + timedelta(seconds=15))
-    assert first == ["digest:2026-11-30T10:00:00-03:00:sales"] and second == []
+    assert first == ["digest:2026-11-30T10:00:00-06:00:sales"] and second == []
     digests = [r for r in outbox.rows() if r.purpose == "notify"]
-    assert {r.recipient for r in digests} == {"5491155550001", "5491155550003"}  # Ana and Carla, sales
-    assert {r.body["template"]["name"] for r in digests} == {"posta_digest"}  # nobody wrote in 24 h
+    assert {r.recipient for r in digests} == {EVA, ROSA}  # sales
+    assert {r.body["template"]["name"] for r in digests} == {"faro_digest"}  # nobody wrote in 24 h
 
 
 def test_no_digest_hours_after_opening_or_when_nothing_waited(parts):
@@ -56,20 +55,20 @@ def test_no_digest_hours_after_opening_or_when_nothing_waited(parts):
 
 def test_an_unanswered_case_goes_to_the_admins_and_the_customer_is_told_once(parts):
     business, store, outbox, contacts = parts
-    case = a_case(store, "5491100000002", "sales", agent="Ana", at=WEDNESDAY_11 - timedelta(minutes=20))
+    case = a_case(store, "5491100000002", "sales", agent="Eva", at=WEDNESDAY_11 - timedelta(minutes=20))
     ran = run(business, store, outbox, contacts, WEDNESDAY_11)
     assert f"escalate:{case.id}" in ran
     assert run(business, store, outbox, contacts, WEDNESDAY_11 + timedelta(minutes=1)) == []
     told = [r for r in outbox.rows(case.conversation_id)]
     assert len(told) == 1 and "Seguimos buscando" in told[0].body["text"]["body"]
-    # At 11:00 nobody else is on sales (Carla starts at 14:00): the admin (Carla) is told.
-    assert {r.recipient for r in outbox.rows() if r.purpose == "notify"} == {"5491155550003"}
+    # At 11:00 nobody else is on sales (Rosa starts at 14:00): the admin (Rosa) is told.
+    assert {r.recipient for r in outbox.rows() if r.purpose == "notify"} == {ROSA}
     assert "escalated" in [e.kind for e in store.history(case.id)]
 
 
 def test_an_answered_case_is_left_alone(parts):
     business, store, outbox, contacts = parts
-    case = a_case(store, "5491100000003", "sales", agent="Ana", at=WEDNESDAY_11 - timedelta(minutes=40))
+    case = a_case(store, "5491100000003", "sales", agent="Eva", at=WEDNESDAY_11 - timedelta(minutes=40))
     store.first_reply(case.id)
     assert run(business, store, outbox, contacts, WEDNESDAY_11) == []
 

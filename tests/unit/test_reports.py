@@ -4,16 +4,15 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from zoneinfo import ZoneInfo
 
-from posta import config, reports
+from posta import reports
 from posta.schema import cases, outbox
 from posta.store import CaseStore
 from posta.summary import CaseSummary
 from posta.whatsapp.outbox import Outbox
+from tests.unit.conftest import TIMEZONE
 
-BA = ZoneInfo("America/Argentina/Buenos_Aires")
-DAY = datetime(2026, 11, 25, tzinfo=BA)  # a Wednesday
+DAY = datetime(2026, 11, 25, tzinfo=TIMEZONE)  # a Wednesday
 
 
 def at(hour, minute=0, day=0):
@@ -45,14 +44,14 @@ def scripted_case(store, name, reason, team, agent, created, first_reply=None, t
     return case
 
 
-def test_report_numbers(store):
-    scripted_case(store, "c0", "requested", "sales", "Ana", at(10), at(10, 2), at(10, 1), at(10, 30))
-    scripted_case(store, "c1", "sensitive", "support", "Bruno", at(11), at(11, 10), at(11, 5), at(12))
-    scripted_case(store, "c2", "unsure", "sales", "Ana", at(12), at(12, 4), at(12, 1))
-    # After hours at 20:00; the store opens at 10:00 next day, Ana takes it at 10:15.
-    scripted_case(store, "c3", "requested", "sales", "Ana", at(20), at(10, 20, day=1), at(10, 15, day=1),
+def test_report_numbers(store, business):
+    scripted_case(store, "c0", "requested", "sales", "Eva", at(10), at(10, 2), at(10, 1), at(10, 30))
+    scripted_case(store, "c1", "sensitive", "support", "Hugo", at(11), at(11, 10), at(11, 5), at(12))
+    scripted_case(store, "c2", "unsure", "sales", "Eva", at(12), at(12, 4), at(12, 1))
+    # After hours at 20:00; the store opens at 10:00 next day, Eva takes it at 10:15.
+    scripted_case(store, "c3", "requested", "sales", "Eva", at(20), at(10, 20, day=1), at(10, 15, day=1),
                   after_hours=True)
-    scripted_case(store, "old", "unsure", "sales", "Ana", at(12, day=-1))  # outside the period
+    scripted_case(store, "old", "unsure", "sales", "Eva", at(12, day=-1))  # outside the period
     box = Outbox(str(store.engine.url))
     body = {"to": "549", "type": "text", "text": {"body": "x"}}
     failed, skipped, sent = box.enqueue([body, body, body], purpose="reply")
@@ -62,7 +61,7 @@ def test_report_numbers(store):
     with store.engine.begin() as conn:
         conn.execute(outbox.update().values(created_at=at(13)))
 
-    report = reports.build(store, config.load(), DAY, DAY + timedelta(days=1))
+    report = reports.build(store, business, DAY, DAY + timedelta(days=1))
     assert (report.conversations, report.handoffs, report.handoff_rate) == (8, 4, 0.5)
     assert report.reasons == {"requested": 2, "sensitive": 1, "unsure": 1}
     # first replies: 2, 10, 4 and 860 minutes
@@ -71,5 +70,5 @@ def test_report_numbers(store):
     assert (report.after_hours_leads, report.after_hours_picked_up, report.after_hours_pickup.median) == (1, 1, 15.0)
     assert report.returned_to_bot == 2 and report.failed_sends == 1
     assert report.by_team["sales"].handoffs == 3 and report.by_team["support"].reasons == {"sensitive": 1}
-    assert report.by_agent["Ana"].first_reply.median == 4.0
-    assert report.as_dict()["by_agent"]["Bruno"]["resolution"]["median"] == 60.0
+    assert report.by_agent["Eva"].first_reply.median == 4.0
+    assert report.as_dict()["by_agent"]["Hugo"]["resolution"]["median"] == 60.0

@@ -2,17 +2,16 @@ import threading
 from datetime import datetime
 
 import pytest
-from zoneinfo import ZoneInfo
 
 from posta import config, handoff, routing
 from posta.schema import case_events, cases
 from posta.store import CaseStore
 from posta.summary import CaseSummary, CustomerMessage
+from tests.unit.conftest import TIMEZONE
 
-BA = ZoneInfo("America/Argentina/Buenos_Aires")
-WEDNESDAY_11 = datetime(2026, 11, 25, 11, 0, tzinfo=BA)
-WEDNESDAY_15 = datetime(2026, 11, 25, 15, 0, tzinfo=BA)
-SUNDAY_NIGHT = datetime(2026, 11, 29, 23, 10, tzinfo=BA)
+WEDNESDAY_11 = datetime(2026, 11, 25, 11, 0, tzinfo=TIMEZONE)
+WEDNESDAY_15 = datetime(2026, 11, 25, 15, 0, tzinfo=TIMEZONE)
+SUNDAY_NIGHT = datetime(2026, 11, 29, 23, 10, tzinfo=TIMEZONE)
 
 
 @pytest.fixture
@@ -24,21 +23,16 @@ def store(database_url):
     return store
 
 
-@pytest.fixture(scope="module")
-def business():
-    return config.load()
-
-
 def summary(conversation_id, topic="general", reason="requested", language="es", name=None, text="hola"):
     return CaseSummary(conversation_id=conversation_id, reason=reason, topic=topic, language=language,
                        customer_name=name, messages=[CustomerMessage(text=text)])
 
 
 def test_a_case_round_trips_with_its_summary(store):
-    case = store.open_case(summary("c1", name="Lucía"), team="sales", agent="Ana")
+    case = store.open_case(summary("c1", name="Lucía"), team="sales", agent="Eva")
     again = store.get(case.id)
     assert again.summary.customer_name == "Lucía"
-    assert again.status == "assigned" and again.agent == "Ana" and again.is_open
+    assert again.status == "assigned" and again.agent == "Eva" and again.is_open
     assert again.created_at.tzinfo is not None
     assert [e.kind for e in store.history(case.id)] == ["created", "routed"]
 
@@ -60,8 +54,8 @@ def test_one_open_case_per_conversation_even_when_actions_race(store):
 
 def test_handback_closes_with_timestamps_and_allows_a_new_case(store):
     first = store.open_case(summary("c2"), team="sales")
-    closed = handoff.close_case(store, "c2", by="Ana")
-    assert closed.status == "closed" and closed.closed_by == "Ana" and closed.closed_at >= first.created_at
+    closed = handoff.close_case(store, "c2", by="Eva")
+    assert closed.status == "closed" and closed.closed_by == "Eva" and closed.closed_at >= first.created_at
     assert store.open_case_for("c2") is None
     assert handoff.close_case(store, "c2") is None  # nothing left to close
     second = store.open_case(summary("c2"), team="sales")
@@ -74,29 +68,29 @@ def test_cases_survive_a_new_store_object(store, database_url):
 
 
 def test_routing_by_topic_shift_capacity_and_language(store, business):
-    # 11:00: Ana (sales) and Bruno (support) are on shift; Carla starts at 14:00.
+    # 11:00: Eva (sales) and Hugo (support) are on shift; Rosa starts at 14:00.
     sales = handoff.hand_off(store, business, summary("r1", topic="catalogue"), WEDNESDAY_11)
-    assert (sales.case.team, sales.agent.name) == ("sales", "Ana")
+    assert (sales.case.team, sales.agent.name) == ("sales", "Eva")
     support = handoff.hand_off(store, business, summary("r2", topic="health", reason="sensitive"), WEDNESDAY_11)
-    assert (support.case.team, support.agent.name) == ("support", "Bruno")
+    assert (support.case.team, support.agent.name) == ("support", "Hugo")
 
 
 def test_routing_prefers_the_customers_language_then_least_load_then_round_robin(business):
     load, last = {}, {}
-    # 15:00: Bruno (es) and Carla (es, en) are on support.
-    assert routing.choose_agent(business, "support", "en", WEDNESDAY_15, load, last).name == "Carla"
-    assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, load, last).name == "Bruno"
-    assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, {"Bruno": 1}, last).name == "Carla"
-    earlier, later = datetime(2026, 11, 25, 9, tzinfo=BA), datetime(2026, 11, 25, 10, tzinfo=BA)
-    tie = {"Bruno": 1, "Carla": 1}
+    # 15:00: Hugo (es) and Rosa (es, en) are on support.
+    assert routing.choose_agent(business, "support", "en", WEDNESDAY_15, load, last).name == "Rosa"
+    assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, load, last).name == "Hugo"
+    assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, {"Hugo": 1}, last).name == "Rosa"
+    earlier, later = datetime(2026, 11, 25, 9, tzinfo=TIMEZONE), datetime(2026, 11, 25, 10, tzinfo=TIMEZONE)
+    tie = {"Hugo": 1, "Rosa": 1}
     assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, tie,
-                                {"Bruno": later, "Carla": earlier}).name == "Carla"
-    full = {"Bruno": 2, "Carla": 2}
+                                {"Hugo": later, "Rosa": earlier}).name == "Rosa"
+    full = {"Hugo": 2, "Rosa": 2}
     assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, full, last) is None
 
 
 def test_nobody_available_queues_the_case(store, business):
-    for n in range(3):  # Ana takes 3 at most; Carla is off until 14:00
+    for n in range(3):  # Eva takes 3 at most; Rosa is off until 14:00
         handoff.hand_off(store, business, summary(f"q{n}", topic="payment"), WEDNESDAY_11)
     queued = handoff.hand_off(store, business, summary("q3", topic="payment"), WEDNESDAY_11)
     assert queued.agent is None and queued.case.status == "waiting" and queued.case.team == "sales"
@@ -105,7 +99,7 @@ def test_nobody_available_queues_the_case(store, business):
 def test_after_hours_the_case_waits_and_says_when_the_team_is_back(store, business):
     result = handoff.hand_off(store, business, summary("n1", name="Lucía"), SUNDAY_NIGHT)
     assert not result.open_now and result.agent is None and result.case.status == "waiting"
-    assert result.next_opening == datetime(2026, 11, 30, 10, 0, tzinfo=BA)
+    assert result.next_opening == datetime(2026, 11, 30, 10, 0, tzinfo=TIMEZONE)
 
 
 def test_decisions():

@@ -1,4 +1,5 @@
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -30,12 +31,44 @@ def test_the_conformance_payloads_are_here():
     assert len(list(conformance())) >= 40
 
 
+def carried(body):
+    """What a webhook body carries, read straight off Meta's JSON, in order: who wrote (and
+    their profile name), which message, when; and for statuses, about which message and whom."""
+    at = lambda item: datetime.fromtimestamp(int(item["timestamp"]), tz=timezone.utc)
+    found = []
+    for entry in body["entry"]:
+        for change in entry["changes"]:
+            value = change["value"]
+            names = {c["wa_id"]: c["profile"]["name"] for c in value.get("contacts", [])}
+            found += [("message", m["id"], m["from"], names.get(m["from"]), at(m)) for m in value.get("messages", [])]
+            found += [("status", s["id"], s["recipient_id"], s["status"], at(s)) for s in value.get("statuses", [])]
+            found += [("echo", e["id"], e["to"], None, at(e)) for e in value.get("message_echoes", [])]
+    return found
+
+
+def seen(update):
+    if isinstance(update, Inbound):
+        return ("message", update.id, update.sender, update.name, update.timestamp)
+    if isinstance(update, Status):
+        return ("status", update.message_id, update.recipient, update.status, update.timestamp)
+    if isinstance(update, Echo):
+        return ("echo", update.id, update.customer, None, update.timestamp)
+    raise AssertionError(f"not an update: {update!r}")
+
+
 @pytest.mark.parametrize("name, body", list(conformance()))
-def test_every_conformance_payload_parses(name, body):
+def test_every_conformance_payload_parses_to_what_it_carries(name, body):
     updates = inbound.parse(body)
     assert updates, name
-    for update in updates:
-        assert isinstance(update, (Inbound, Status, Echo))
+    assert [seen(u) for u in updates] == carried(body)  # nothing lost, nothing misattributed, in order
+    raw = [m for entry in body["entry"] for change in entry["changes"]
+           for m in change["value"].get("messages", []) + change["value"].get("message_echoes", [])]
+    for update, message in zip([u for u in updates if not isinstance(u, Status)], raw):
+        if message["type"] == "text":
+            assert (update.kind, update.text) == ("text", message["text"]["body"]), name
+        if isinstance(update, Inbound):  # what it replies or reacts to
+            replied_to = (message.get("reaction") or {}).get("message_id") or (message.get("context") or {}).get("id")
+            assert update.context_id == replied_to, name
 
 
 def test_message_kinds():

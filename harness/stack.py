@@ -1,4 +1,5 @@
-"""Starts the real action server and Rasa server on free ports, and talks to them.
+"""Starts the real action server and Rasa server on free ports, and talks to them; makes
+throwaway PostgreSQL databases for them.
 
 The Rasa server takes ~30 s to start, so tests start it once per session. The action
 server starts in seconds, so it is restarted when a test needs another business clock
@@ -13,9 +14,10 @@ import secrets
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import requests
+import sqlalchemy as sa
 
 from deploy.processes import MODEL, PYTHON, ROOT, Process, action_server, free_port, rasa_server, ready, with_token  # noqa: F401  (re-exported to the tests)
 from posta.whatsapp.inbound import sign
@@ -28,6 +30,32 @@ ACTIONS_HEADER = "X-Posta-Actions-Secret"
 # token; the Rasa server calls the action server with the secret (endpoints.yml).
 ACTIONS_ENDPOINT = ("action_endpoint:\n  url: http://127.0.0.1:{port}/webhook\n"
                     "  headers:\n    " + ACTIONS_HEADER + ": ${{POSTA_ACTIONS_SECRET}}\n")
+
+# The demo business's clock (business.yml). Wednesday 25 November 2026, 11:00 in Buenos
+# Aires: open; Ana (sales) and Bruno (support) are on shift, Carla starts at 14:00.
+OPEN_HOURS = "2026-11-25T11:00"
+# Sunday 29 November, 23:10: closed; back Monday at 10:00.
+AFTER_HOURS = "2026-11-29T23:10"
+
+POSTGRES_ADMIN_URL = os.environ.get("POSTA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def fresh_postgres_database(prefix: str = "posta_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database (its URL) on POSTGRES_ADMIN_URL's server, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # outlives restarts
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    except sa.exc.OperationalError as error:  # the machine's services are part of the contract
+        raise RuntimeError(f"PostgreSQL is needed at {POSTGRES_ADMIN_URL}: {error}") from None
+    try:
+        yield str(sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 def whatsapp_env(graph, graph_url: str) -> Dict[str, str]:

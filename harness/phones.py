@@ -1,4 +1,4 @@
-"""WhatsApp phones for tests: webhook bodies shaped like Meta's, and what the fake Graph API
+"""WhatsApp phones for tests and benches: webhook bodies shaped like Meta's, and what the fake Graph API
 delivered to each phone."""
 
 from __future__ import annotations
@@ -6,13 +6,31 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional
 
 import requests
 
+from posta import config
+
 _ids = itertools.count(1)
-# The demo business's agents (business.yml).
-ANA, BRUNO, CARLA = "5491155550001", "5491155550002", "5491155550003"
+
+
+@lru_cache(maxsize=1)
+def _agents() -> Dict[str, str]:
+    return {agent.name: agent.phone for agent in config.load().agents}
+
+
+def __getattr__(name: str):
+    """AGENTS (name -> phone) and the demo agents' phones ANA, BRUNO and CARLA: the agents'
+    own WhatsApp numbers as the servers read them (business.yml, or $POSTA_CONFIG), the one
+    place tests and benches get them from. Read on first use, so what needs none of them
+    (the unit tests) does not depend on the demo business."""
+    if name == "AGENTS":
+        return dict(_agents())
+    if name in ("ANA", "BRUNO", "CARLA"):
+        return _agents()[name.title()]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def webhook(messages=(), statuses=(), echoes=(), contacts=(), field: str = "messages") -> Dict[str, Any]:

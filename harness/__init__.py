@@ -1,0 +1,1 @@
+"""What tests and benches share to run Posta for real: its servers, and WhatsApp phones that talk to them."""
