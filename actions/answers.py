@@ -28,8 +28,9 @@ class ActionAnswerHours(Action):
         if schedule.is_open(now):
             dispatcher.utter_message(response="utter_open_now")
         else:
-            dispatcher.utter_message(response="utter_closed_now",
-                                     next_opening=texts.next_opening(schedule.next_opening(now), now, lang))
+            dispatcher.utter_message(
+                response="utter_closed_now", next_opening=texts.next_opening(schedule.next_opening(now), now, lang)
+            )
         return []
 
 
@@ -41,6 +42,7 @@ class ActionAnswerCatalogue(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         product = latest_entity(tracker, "product") or next(
-            (f.value for f in facts.extract(tracker.latest_message.get("text") or "") if f.kind == "product"), None)
+            (f.value for f in facts.extract(tracker.latest_message.get("text") or "") if f.kind == "product"), None
+        )
         dispatcher.utter_message(response=f"utter_catalogue_{product}" if product in PRODUCTS else "utter_catalogue")
         return []

@@ -41,21 +41,31 @@ class ActionHandoff(Action):
         owned = case_store().open_case_for(tracker.sender_id)
         if owned is not None:  # a person has it already: nothing to add, nobody to tell, stay paused
             logger.info("handoff for %s: case %s is open; nothing to do", mask_phone(tracker.sender_id), owned.id)
-            return [SlotSet("handoff_reason", owned.reason), SlotSet("handoff_topic", owned.topic),
-                    ConversationPaused()]
+            return [
+                SlotSet("handoff_reason", owned.reason),
+                SlotSet("handoff_topic", owned.topic),
+                ConversationPaused(),
+            ]
         config, lang = business(), language(tracker)
         now = business_now(config.timezone)
         open_now = config.schedule.is_open(now)
         decision = self._decision(tracker)
         summary = summaries.build(
-            conversation(tracker), conversation_id=tracker.sender_id, reason=decision.reason,
-            topic=decision.topic, language=lang, customer_name=tracker.get_slot("customer_name"),
-            after_hours=not open_now)
+            conversation(tracker),
+            conversation_id=tracker.sender_id,
+            reason=decision.reason,
+            topic=decision.topic,
+            language=lang,
+            customer_name=tracker.get_slot("customer_name"),
+            after_hours=not open_now,
+        )
         decided = [SlotSet("handoff_reason", decision.reason), SlotSet("handoff_topic", decision.topic)]
 
         if not tracker.get_slot("handoff_needs_details") and handoff.needs_details(summary, open_now):
-            dispatcher.utter_message(response="utter_after_hours_details",
-                                     next_opening=texts.next_opening(config.schedule.next_opening(now), now, lang))
+            dispatcher.utter_message(
+                response="utter_after_hours_details",
+                next_opening=texts.next_opening(config.schedule.next_opening(now), now, lang),
+            )
             known = [SlotSet("customer_name", summary.customer_name)] if summary.customer_name else []
             if decision.reason != Reason.REQUESTED or summary.topic != "general":
                 known.append(SlotSet("customer_request", summary.messages[-1].text if summary.messages else ""))
@@ -65,8 +75,14 @@ class ActionHandoff(Action):
         result = handoff.hand_off(case_store(), config, summary, now, channel=channel)
         if channel == "whatsapp":  # agents hear about it on their own WhatsApp
             alerts.announce(config, outbox(), contacts(), result.case)
-        logger.info("case %s for %s: %s/%s, %s", result.case.id, mask_phone(tracker.sender_id), decision.reason,
-                    decision.topic, result.agent.name if result.agent else f"queue {result.case.team}")
+        logger.info(
+            "case %s for %s: %s/%s, %s",
+            result.case.id,
+            mask_phone(tracker.sender_id),
+            decision.reason,
+            decision.topic,
+            result.agent.name if result.agent else f"queue {result.case.team}",
+        )
         self._tell_customer(dispatcher, result, summary, now, lang)
         return decided + [SlotSet("handoff_needs_details", False), ConversationPaused()]
 
@@ -78,18 +94,23 @@ class ActionHandoff(Action):
         latest = tracker.latest_message or {}
         intent = (latest.get("intent") or {}).get("name")
         return handoff.decide(
-            intent, latest.get("text") or "",
+            intent,
+            latest.get("text") or "",
             accepted_offer=intent == "affirm" and rasa_events.last_response(tracker.events).startswith("utter_offer_"),
-            earlier_topic=summaries.latest_topic(conversation(tracker)))
+            earlier_topic=summaries.latest_topic(conversation(tracker)),
+        )
 
     @staticmethod
-    def _tell_customer(dispatcher: CollectingDispatcher, result: handoff.Handoff,
-                       summary: summaries.CaseSummary, now, lang: str) -> None:
+    def _tell_customer(
+        dispatcher: CollectingDispatcher, result: handoff.Handoff, summary: summaries.CaseSummary, now, lang: str
+    ) -> None:
         if not result.open_now:
             name = summary.customer_name
-            dispatcher.utter_message(response="utter_handoff_after_hours",
-                                     next_opening=texts.next_opening(result.next_opening, now, lang),
-                                     name_suffix=f", {name}" if name else "")
+            dispatcher.utter_message(
+                response="utter_handoff_after_hours",
+                next_opening=texts.next_opening(result.next_opening, now, lang),
+                name_suffix=f", {name}" if name else "",
+            )
         elif result.agent is None:
             dispatcher.utter_message(response="utter_handoff_queued")
         elif business().tone == "named":
@@ -106,12 +127,14 @@ class ValidateAfterHoursForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_after_hours_form"
 
-    def validate_customer_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> Dict[Text, Any]:
+    def validate_customer_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return {"customer_name": clean_name(str(value or ""))}
 
-    def validate_customer_request(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                  domain: DomainDict) -> Dict[Text, Any]:
+    def validate_customer_request(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         text = str(value or "").strip()
         return {"customer_request": text or None}
 
@@ -125,8 +148,9 @@ class ActionHandback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         by = latest_entity(tracker, "agent")
         case = handoff.close_case(case_store(), tracker.sender_id, by=by)
-        logger.info("handback of %s by %s (case %s)", mask_phone(tracker.sender_id), by or "?",
-                    case.id if case else "none")
+        logger.info(
+            "handback of %s by %s (case %s)", mask_phone(tracker.sender_id), by or "?", case.id if case else "none"
+        )
         dispatcher.utter_message(response="utter_handback")
         return [ConversationResumed()] + [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
 
@@ -144,8 +168,9 @@ class ActionSessionStart(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict) -> List[Dict[Text, Any]]:
         owned = case_store().open_case_for(tracker.sender_id) is not None
         keep = CARRIED_SLOTS + (("handoff_reason", "handoff_topic") if owned else ())
-        events = [SessionStarted()] + [SlotSet(name, tracker.get_slot(name)) for name in keep
-                                       if tracker.get_slot(name) is not None]
+        events = [SessionStarted()] + [
+            SlotSet(name, tracker.get_slot(name)) for name in keep if tracker.get_slot(name) is not None
+        ]
         if owned:
             events.append(ConversationPaused())
         return events + [ActionExecuted("action_listen")]

@@ -32,8 +32,9 @@ def app(secret: str, actions: str = "actions"):
     async def only_rasa(request):
         if request.path in OPEN or web.same_secret(request.headers.get(HEADER), secret):
             return None
-        logger.warning("action server: refused a %s %s from %s without the shared secret",
-                       request.method, request.path, request.ip)
+        logger.warning(
+            "action server: refused a %s %s from %s without the shared secret", request.method, request.path, request.ip
+        )
         return response.json({"error": f"the action server answers only the Rasa server ({HEADER})"}, status=401)
 
     server.register_middleware(only_rasa, "request")
@@ -43,8 +44,9 @@ def app(secret: str, actions: str = "actions"):
 def main() -> None:
     args = create_argument_parser().parse_args()
     utils.configure_colored_logging(args.loglevel)
-    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
-                                 args.logging_config_file)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
+    )
     utils.update_sanic_log_level()
     secret = web.secret("POSTA_ACTIONS_SECRET", "the action server answers only callers that send it")
     host = web.bind_address("POSTA_ACTIONS_HOST")

@@ -1,8 +1,8 @@
 """`make bench`: every benchmark, then docs/benchmarks.md and docs/benchmarks.png.
 
-    python -m bench            the full run (CLINC150 takes most of it; under an hour)
-    python -m bench --quick    20 CLINC intents, a lighter load
-    python -m bench --reuse-clinc results/bench/clinc.json   skip retraining on CLINC150
+python -m bench            the full run (CLINC150 takes most of it; under an hour)
+python -m bench --quick    20 CLINC intents, a lighter load
+python -m bench --reuse-clinc results/bench/clinc.json   skip retraining on CLINC150
 """
 
 from __future__ import annotations
@@ -26,8 +26,12 @@ def training() -> dict:
     """`rasa train` of the project from scratch: what a designer's CI pays."""
     with tempfile.TemporaryDirectory() as out:
         started = time.time()
-        subprocess.run([str(ROOT / ".venv/bin/rasa"), "train", "--force", "--out", out, "--fixed-model-name", "m"],
-                       check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(ROOT / ".venv/bin/rasa"), "train", "--force", "--out", out, "--fixed-model-name", "m"],
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         seconds = time.time() - started
         size = (Path(out) / "m.tar.gz").stat().st_size
     return {"seconds": round(seconds, 1), "model_mb": round(size / 2**20, 1)}
@@ -48,10 +52,18 @@ def serve_and_load(quick: bool, database_url: str) -> dict:
             memory = load.peak_memory_mb(stack)
         finally:
             stack.stop()
-    return {"customers": customers, "rest": rest.summary(), "whatsapp": whatsapp.summary(),
-            "rest_latencies": rest.latencies, "whatsapp_latencies": whatsapp.latencies,
-            "notification_s": notified, "by_turn": by_turn, "login_flood": flood, "memory_mb": memory,
-            "database": "PostgreSQL" if database_url.startswith("postgres") else "SQLite"}
+    return {
+        "customers": customers,
+        "rest": rest.summary(),
+        "whatsapp": whatsapp.summary(),
+        "rest_latencies": rest.latencies,
+        "whatsapp_latencies": whatsapp.latencies,
+        "notification_s": notified,
+        "by_turn": by_turn,
+        "login_flood": flood,
+        "memory_mb": memory,
+        "database": "PostgreSQL" if database_url.startswith("postgres") else "SQLite",
+    }
 
 
 def main() -> None:

@@ -57,15 +57,18 @@ def load(intents: Optional[int] = None) -> Dict[str, List[Tuple[str, str]]]:
         for split in ("train", "val", "test"):
             data[split] = [x for x in data[split] if x[1] in keep]
         for split in ("oos_train", "oos_val", "oos_test"):
-            data[split] = data[split][:max(10, int(len(data[split]) * share))]
+            data[split] = data[split][: max(10, int(len(data[split]) * share))]
     return {k: [(text, label) for text, label in v] for k, v in data.items()}
 
 
 def train(examples: Sequence[Tuple[str, str]], work: Path, name: str, epochs: Optional[int] = None):
     """DIET through Rasa (English spaCy pipeline), and the embedding regression."""
     if not ENGLISH_SPACY.exists():
-        subprocess.run([str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/build_spacy_pipeline.py"),
-                        str(ENGLISH_SPACY), "en"], check=True, cwd=ROOT)
+        subprocess.run(
+            [str(ROOT / ".venv/bin/python"), str(ROOT / "scripts/build_spacy_pipeline.py"), str(ENGLISH_SPACY), "en"],
+            check=True,
+            cwd=ROOT,
+        )
     work.mkdir(parents=True, exist_ok=True)
     config = pipeline.diet_config(spacy_model=str(ENGLISH_SPACY), language="en", epochs=epochs)
     model, seconds = pipeline.train_diet(config, pipeline.write_nlu(examples, work / f"{name}.nlu.yml"), work, name)
@@ -81,29 +84,39 @@ def predict(model: Path, classifier, texts: Sequence[str]) -> Dict[float, List[T
     diet = pipeline.diet_rankings(model, texts)
     features = embed(list(texts), pipeline.ENCODER)
     emb = classifier.rankings(features)
-    nearest = np.concatenate([(features[i:i + 512] @ classifier.examples.T).max(axis=1)
-                              for i in range(0, len(texts), 512)])
+    nearest = np.concatenate(
+        [(features[i : i + 512] @ classifier.examples.T).max(axis=1) for i in range(0, len(texts), 512)]
+    )
     return {w: [(*pipeline.blend(d, e, w)[0], float(n)) for d, e, n in zip(diet, emb, nearest)] for w in WEIGHTS}
 
 
 def score(gold: Sequence[str], predicted, threshold: float, familiar: float = 0.0) -> Dict[str, float]:
-    labels = [OOS if (intent == OOS or confidence < threshold or near < familiar) else intent
-              for intent, confidence, near in predicted]
+    labels = [
+        OOS if (intent == OOS or confidence < threshold or near < familiar) else intent
+        for intent, confidence, near in predicted
+    ]
     in_scope = [i for i, g in enumerate(gold) if g != OOS]
     oos = [i for i, g in enumerate(gold) if g == OOS]
     flagged = [i for i, label in enumerate(labels) if label == OOS]
     recall = sum(labels[i] == OOS for i in oos) / max(len(oos), 1)
     precision = sum(gold[i] == OOS for i in flagged) / max(len(flagged), 1)
-    return {"in_scope_accuracy": sum(labels[i] == gold[i] for i in in_scope) / max(len(in_scope), 1),
-            "oos_recall": recall, "oos_precision": precision,
-            "oos_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0}
+    return {
+        "in_scope_accuracy": sum(labels[i] == gold[i] for i in in_scope) / max(len(in_scope), 1),
+        "oos_recall": recall,
+        "oos_precision": precision,
+        "oos_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+    }
 
 
 def auroc(gold: Sequence[str], predicted) -> float:
     from sklearn.metrics import roc_auc_score
 
-    return float(roc_auc_score([g == OOS for g in gold],
-                               [1.0 if intent == OOS else 1.0 - confidence for intent, confidence, _ in predicted]))
+    return float(
+        roc_auc_score(
+            [g == OOS for g in gold],
+            [1.0 if intent == OOS else 1.0 - confidence for intent, confidence, _ in predicted],
+        )
+    )
 
 
 def choose(gold, predicted) -> Dict[str, Tuple[float, float]]:
@@ -133,11 +146,24 @@ def run(intents: Optional[int] = None, epochs: Optional[int] = None, work: Optio
             chosen = choose([g for _, g in val], val_pred[weight])
             test_gold = [g for _, g in test]
             for rule, (threshold, familiar) in chosen.items():
-                rows.append({"variant": variant, "pipeline": PIPELINES[weight], "weight": weight, "rule": rule,
-                             "threshold": threshold, "familiar": round(familiar, 3),
-                             "auroc": auroc(test_gold, test_pred[weight]),
-                             **score(test_gold, test_pred[weight], threshold, familiar)})
-    return {"intents": intents or 150, "train_examples": len(data["train"]), "test_in_scope": len(data["test"]),
-            "test_oos": len(data["oos_test"]), "rows": rows, "train_seconds": timings, "paper": PAPER}
-
-
+                rows.append(
+                    {
+                        "variant": variant,
+                        "pipeline": PIPELINES[weight],
+                        "weight": weight,
+                        "rule": rule,
+                        "threshold": threshold,
+                        "familiar": round(familiar, 3),
+                        "auroc": auroc(test_gold, test_pred[weight]),
+                        **score(test_gold, test_pred[weight], threshold, familiar),
+                    }
+                )
+    return {
+        "intents": intents or 150,
+        "train_examples": len(data["train"]),
+        "test_in_scope": len(data["test"]),
+        "test_oos": len(data["oos_test"]),
+        "rows": rows,
+        "train_seconds": timings,
+        "paper": PAPER,
+    }

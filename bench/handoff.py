@@ -54,8 +54,9 @@ def load(path: Path, limit: Optional[int] = None, every: int = 1) -> List[Tuple[
     from rasa.shared.nlu.training_data.loading import load_data
 
     examples = load_data(str(path)).intent_examples[::every][:limit]
-    return [(m.get("text"), m.get("intent"), ((m.get("metadata") or {}).get("example") or {}).get("lang"))
-            for m in examples]
+    return [
+        (m.get("text"), m.get("intent"), ((m.get("metadata") or {}).get("example") or {}).get("lang")) for m in examples
+    ]
 
 
 def auroc(labels: List[bool], scores: List[float]) -> Optional[float]:
@@ -79,8 +80,10 @@ def evaluate(agent, examples) -> Dict:
         right = (want == "answer") == (got == "answer")
         by_language.setdefault(language.detect(text) or "unclear", []).append(right)
     written = [(lang, language.detect(text) or DEFAULT_LANGUAGE) for text, _, lang in examples if lang in ("es", "en")]
-    scores = [(p.get("handoff_risk") or {}).get("score", 1.0 if p["intent"]["name"] in HANDOFF_INTENTS else 0.0)
-              for p in parsed]
+    scores = [
+        (p.get("handoff_risk") or {}).get("score", 1.0 if p["intent"]["name"] in HANDOFF_INTENTS else 0.0)
+        for p in parsed
+    ]
     return {
         "messages": len(outcomes),
         "needs_person": dict(needs),

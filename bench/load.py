@@ -37,9 +37,18 @@ from posta.whatsapp.inbound import sign
 
 # Questions the bot answers with exactly one message, so every inbound expects one reply.
 QUESTIONS = [
-    "hola", "donde estan ubicados?", "aceptan tarjeta de credito?", "hacen envios al interior?",
-    "que cubre la garantia?", "si no me gustan los puedo cambiar?", "gracias!", "how much is shipping?",
-    "where is the store?", "do you take credit cards?", "what does the warranty cover?", "hi there",
+    "hola",
+    "donde estan ubicados?",
+    "aceptan tarjeta de credito?",
+    "hacen envios al interior?",
+    "que cubre la garantia?",
+    "si no me gustan los puedo cambiar?",
+    "gracias!",
+    "how much is shipping?",
+    "where is the store?",
+    "do you take credit cards?",
+    "what does the warranty cover?",
+    "hi there",
 ]
 
 
@@ -57,11 +66,18 @@ class Measured:
         return self.sent - self.answered
 
     def summary(self) -> Dict[str, Optional[float]]:
-        return {"messages": self.sent, "answered": self.answered, "lost": self.lost, "duplicated": self.duplicated,
-                "p50_ms": _ms(_pct(self.latencies, 50)), "p95_ms": _ms(_pct(self.latencies, 95)),
-                "p99_ms": _ms(_pct(self.latencies, 99)),
-                "per_second": round(self.sent / self.seconds, 1) if self.seconds else None,
-                "ack_p50_ms": _ms(_pct(self.acks, 50)), "ack_p99_ms": _ms(_pct(self.acks, 99))}
+        return {
+            "messages": self.sent,
+            "answered": self.answered,
+            "lost": self.lost,
+            "duplicated": self.duplicated,
+            "p50_ms": _ms(_pct(self.latencies, 50)),
+            "p95_ms": _ms(_pct(self.latencies, 95)),
+            "p99_ms": _ms(_pct(self.latencies, 99)),
+            "per_second": round(self.sent / self.seconds, 1) if self.seconds else None,
+            "ack_p50_ms": _ms(_pct(self.acks, 50)),
+            "ack_p99_ms": _ms(_pct(self.acks, 99)),
+        }
 
 
 async def rest_load(stack: Stack, customers: int, messages: int) -> Measured:
@@ -72,8 +88,9 @@ async def rest_load(stack: Stack, customers: int, messages: int) -> Measured:
         for _ in budget:
             text = random.choice(QUESTIONS)
             started = time.perf_counter()
-            async with session.post(stack.api("/webhooks/rest/webhook"),
-                                    json={"sender": sender, "message": text}) as response:
+            async with session.post(
+                stack.api("/webhooks/rest/webhook"), json={"sender": sender, "message": text}
+            ) as response:
                 replies = await response.json()
             measured.latencies.append(time.perf_counter() - started)
             measured.sent += 1
@@ -82,8 +99,9 @@ async def rest_load(stack: Stack, customers: int, messages: int) -> Measured:
 
     started = time.perf_counter()
     async with aiohttp.ClientSession() as session:
-        await asyncio.gather(*(customer(session, f"bench-rest-{n}-{random.randint(0, 10**9)}")
-                               for n in range(customers)))
+        await asyncio.gather(
+            *(customer(session, f"bench-rest-{n}-{random.randint(0, 10**9)}") for n in range(customers))
+        )
     measured.seconds = time.perf_counter() - started
     return measured
 
@@ -134,7 +152,9 @@ async def escalations(stack: Stack, count: int, timeout: float = 30.0, warm_agen
             await _post(session, stack, phone, "quiero hablar con una persona", n)
             deadline = time.time() + timeout
             while time.time() < deadline:
-                arrivals = [r.at for a in AGENTS.values() for r in stack.graph.attempts(to=a)[before[a]:] if r.accepted]
+                arrivals = [
+                    r.at for a in AGENTS.values() for r in stack.graph.attempts(to=a)[before[a] :] if r.accepted
+                ]
                 if arrivals:
                     delays.append(min(arrivals) - wall)
                     break
@@ -152,8 +172,9 @@ async def long_conversation(stack: Stack, turns: int) -> Dict[str, List[float]]:
         for n in range(turns):
             text = QUESTIONS[n % len(QUESTIONS)]
             started = time.perf_counter()
-            async with session.post(stack.api("/webhooks/rest/webhook"),
-                                    json={"sender": sender, "message": text}) as response:
+            async with session.post(
+                stack.api("/webhooks/rest/webhook"), json={"sender": sender, "message": text}
+            ) as response:
                 await response.read()
             rest.append(time.perf_counter() - started)
             before = len(stack.graph.delivered(to=phone))
@@ -165,11 +186,17 @@ async def long_conversation(stack: Stack, turns: int) -> Dict[str, List[float]]:
     return {"rest": rest, "whatsapp": whatsapp}
 
 
-async def login_flood(stack: Stack, seconds: float = 10.0, logins_per_second: int = 20,
-                      webhooks_per_second: int = 5, name: Optional[str] = None) -> Dict[str, object]:
+async def login_flood(
+    stack: Stack,
+    seconds: float = 10.0,
+    logins_per_second: int = 20,
+    webhooks_per_second: int = 5,
+    name: Optional[str] = None,
+) -> Dict[str, object]:
     """Webhook acknowledgement time without, then during, a flood of panel logins from a
     new address each, for `name` or (by default) a new name each, so that no limit stops
     them and every one is hashed: what an attacker does to stall the server of the panel."""
+
     async def webhooks(session: aiohttp.ClientSession, acks: List[float]) -> None:
         for n in range(int(seconds * webhooks_per_second)):
             started = time.perf_counter()
@@ -180,10 +207,16 @@ async def login_flood(stack: Stack, seconds: float = 10.0, logins_per_second: in
     async def login(session: aiohttp.ClientSession, n: int, statuses: Counter) -> None:
         async with session.get(f"{stack.panel_url}/login") as form:
             token = form.cookies["posta_login_csrf"].value
-        headers = {"X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
-                   "Cookie": f"posta_login_csrf={token}"}
-        async with session.post(f"{stack.panel_url}/login", headers=headers, allow_redirects=False,
-                                data={"name": name or f"flood-{n}", "password": "guess", "csrf": token}) as answer:
+        headers = {
+            "X-Forwarded-For": f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}",
+            "Cookie": f"posta_login_csrf={token}",
+        }
+        async with session.post(
+            f"{stack.panel_url}/login",
+            headers=headers,
+            allow_redirects=False,
+            data={"name": name or f"flood-{n}", "password": "guess", "csrf": token},
+        ) as answer:
             statuses[answer.status] += 1
 
     async def logins(session: aiohttp.ClientSession, statuses: Counter) -> None:
@@ -200,9 +233,14 @@ async def login_flood(stack: Stack, seconds: float = 10.0, logins_per_second: in
         await webhooks(session, [])  # warm up: the first messages of a run are slower
         await webhooks(session, idle)
         await asyncio.gather(webhooks(session, flooded), logins(session, statuses))
-    return {"logins_per_second": logins_per_second, "logins": dict(statuses),
-            "idle_ack_p50_ms": _ms(_pct(idle, 50)), "idle_ack_p99_ms": _ms(_pct(idle, 99)),
-            "flood_ack_p50_ms": _ms(_pct(flooded, 50)), "flood_ack_p99_ms": _ms(_pct(flooded, 99))}
+    return {
+        "logins_per_second": logins_per_second,
+        "logins": dict(statuses),
+        "idle_ack_p50_ms": _ms(_pct(idle, 50)),
+        "idle_ack_p99_ms": _ms(_pct(idle, 99)),
+        "flood_ack_p50_ms": _ms(_pct(flooded, 50)),
+        "flood_ack_p99_ms": _ms(_pct(flooded, 99)),
+    }
 
 
 def peak_memory_mb(stack: Stack) -> Dict[str, float]:
@@ -217,8 +255,13 @@ def peak_memory_mb(stack: Stack) -> Dict[str, float]:
 
 def signed_text(phone: str, text: str, message_id: str, name: str = "Bench") -> Tuple[bytes, Dict[str, str]]:
     """A webhook body with one text message from `phone`, and the headers Meta sends with it."""
-    message = {"from": phone, "id": message_id, "timestamp": str(int(time.time())), "type": "text",
-               "text": {"body": text}}
+    message = {
+        "from": phone,
+        "id": message_id,
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
     body = json.dumps(webhook([message], contacts=[{"profile": {"name": name}, "wa_id": phone}])).encode()
     return body, {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, APP_SECRET)}
 

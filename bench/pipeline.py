@@ -38,8 +38,9 @@ def configured(name: str, key: str):
 ENCODER = configured("SentenceEmbeddingClassifier", "encoder")
 
 
-def diet_config(spacy_model: Optional[str] = None, language: Optional[str] = None,
-                epochs: Optional[int] = None) -> dict:
+def diet_config(
+    spacy_model: Optional[str] = None, language: Optional[str] = None, epochs: Optional[int] = None
+) -> dict:
     """config.yml's pipeline up to DIET; optionally another spaCy pipeline and language."""
     config = project_config()
     pipeline = []
@@ -52,16 +53,24 @@ def diet_config(spacy_model: Optional[str] = None, language: Optional[str] = Non
         if component["name"] == "DIETClassifier" and epochs:
             component["epochs"] = epochs
         pipeline.append(component)
-    return {"recipe": "default.v1", "language": language or config["language"], "pipeline": pipeline,
-            "assistant_id": "posta-nlu-benchmark"}
+    return {
+        "recipe": "default.v1",
+        "language": language or config["language"],
+        "pipeline": pipeline,
+        "assistant_id": "posta-nlu-benchmark",
+    }
 
 
 def write_nlu(examples: Sequence[Tuple[str, str]], path: Path) -> Path:
     by_intent: Dict[str, List[str]] = {}
     for text, label in examples:
         by_intent.setdefault(label, []).append(" ".join(text.split()))
-    nlu = {"version": "3.1", "nlu": [{"intent": label, "examples": "".join(f"- {t}\n" for t in texts)}
-                                     for label, texts in by_intent.items()]}
+    nlu = {
+        "version": "3.1",
+        "nlu": [
+            {"intent": label, "examples": "".join(f"- {t}\n" for t in texts)} for label, texts in by_intent.items()
+        ],
+    }
     path.write_text(yaml.safe_dump(nlu, allow_unicode=True, width=10_000))
     return path
 
@@ -72,9 +81,24 @@ def train_diet(config: dict, nlu: Path, work: Path, name: str) -> Tuple[Path, fl
     config_path = work / f"{name}.config.yml"
     config_path.write_text(yaml.safe_dump(config))
     started = time.time()
-    subprocess.run([str(ROOT / ".venv/bin/rasa"), "train", "nlu", "--config", str(config_path), "--nlu", str(nlu),
-                    "--out", str(work), "--fixed-model-name", name], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            str(ROOT / ".venv/bin/rasa"),
+            "train",
+            "nlu",
+            "--config",
+            str(config_path),
+            "--nlu",
+            str(nlu),
+            "--out",
+            str(work),
+            "--fixed-model-name",
+            name,
+        ],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
     return work / f"{name}.tar.gz", time.time() - started
 
 
@@ -94,8 +118,7 @@ def train_embedding_classifier(examples: Sequence[Tuple[str, str]], encoder: Opt
     from components.sentence_classifier import Trained
 
     texts, labels = zip(*examples)
-    return Trained.fit(list(texts), list(labels), configured("SentenceEmbeddingClassifier", "C"),
-                       encoder or ENCODER)
+    return Trained.fit(list(texts), list(labels), configured("SentenceEmbeddingClassifier", "C"), encoder or ENCODER)
 
 
 def embedding_rankings(trained, texts: Sequence[str], encoder: Optional[str] = None) -> List[Ranking]:

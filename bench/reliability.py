@@ -67,11 +67,17 @@ class Installation:
         self.database = ExitStack()  # dropped on exit
         url = self.database.enter_context(fresh_postgres_database("posta_reliability"))
         redis.Redis(db=REDIS_DB).flushdb()
-        env = {**whatsapp_env(self.graph, self.graph_server.url), "POSTA_NOW": OPEN_HOURS, "POSTA_JOBS_EVERY": "0",
-               "POSTA_API_TOKEN": uuid.uuid4().hex,
-               # A dead replica's messages are taken over after 10 s, its Redis locks after 10 s,
-               # a dead worker's sends after 30 s (above the Graph API call's 10 s timeout).
-               "POSTA_INBOX_STALE_SECONDS": "10", "POSTA_OUTBOX_STALE_SECONDS": "30", "TICKET_LOCK_LIFETIME": "10"}
+        env = {
+            **whatsapp_env(self.graph, self.graph_server.url),
+            "POSTA_NOW": OPEN_HOURS,
+            "POSTA_JOBS_EVERY": "0",
+            "POSTA_API_TOKEN": uuid.uuid4().hex,
+            # A dead replica's messages are taken over after 10 s, its Redis locks after 10 s,
+            # a dead worker's sends after 30 s (above the Graph API call's 10 s timeout).
+            "POSTA_INBOX_STALE_SECONDS": "10",
+            "POSTA_OUTBOX_STALE_SECONDS": "30",
+            "TICKET_LOCK_LIFETIME": "10",
+        }
         work.mkdir(parents=True, exist_ok=True)
         self.profile = ProductionProfile(url, work, replicas=replicas, redis_db=REDIS_DB, env=env)
         self.url = self.profile.url
@@ -101,15 +107,17 @@ class Message:
     tries: int = 0
 
 
-async def post_until_acknowledged(session: aiohttp.ClientSession, url: str, phone: str, text: str,
-                                  message_id: str) -> int:
+async def post_until_acknowledged(
+    session: aiohttp.ClientSession, url: str, phone: str, text: str, message_id: str
+) -> int:
     """Posts one customer message as Meta does: again, with growing pauses, until it is
     answered 200. Returns the number of tries."""
     body, headers = load.signed_text(phone, text, message_id, name="Cliente")
     for tries, pause in enumerate(backoff.pauses(first=0.5, most=5.0), start=1):
         try:
-            async with session.post(f"{url}/webhooks/whatsapp/webhook", data=body, headers=headers,
-                                    timeout=aiohttp.ClientTimeout(total=30)) as response:
+            async with session.post(
+                f"{url}/webhooks/whatsapp/webhook", data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=30)
+            ) as response:
                 await response.read()
                 if response.status == 200:
                     return tries
@@ -128,8 +136,9 @@ class Traffic:
         self.messages: List[Message] = []
         self.running = True
 
-    async def run(self, fault: Callable[[], Awaitable[Tuple[float, float]]], before: float,
-                  after: float) -> Tuple[float, float]:
+    async def run(
+        self, fault: Callable[[], Awaitable[Tuple[float, float]]], before: float, after: float
+    ) -> Tuple[float, float]:
         """Writes for `before` seconds, then during `fault` (which returns when it started and
         ended), then for `after` seconds more. Returns the fault's (start, end)."""
         async with aiohttp.ClientSession() as session:
@@ -211,10 +220,21 @@ def count(installation: Installation, traffic: Traffic, name: str, window: Tuple
     if all(received.get(i) for i in before_end):
         recover = max([min(received[i]) - end for i in before_end] + [0.0])
     logged_twice, unprocessed = database_counts(installation, traffic)
-    return Outcome(name, len(messages), len(delivered) - relayed, relayed, len(messages) - len(delivered),
-                   duplicated, logged_twice, unprocessed, sum(m.tries - 1 for m in messages),
-                   _pct(latencies, 50), _pct(latencies, 95), None if recover is None else round(recover, 1),
-                   round(end - start, 1))
+    return Outcome(
+        name,
+        len(messages),
+        len(delivered) - relayed,
+        relayed,
+        len(messages) - len(delivered),
+        duplicated,
+        logged_twice,
+        unprocessed,
+        sum(m.tries - 1 for m in messages),
+        _pct(latencies, 50),
+        _pct(latencies, 95),
+        None if recover is None else round(recover, 1),
+        round(end - start, 1),
+    )
 
 
 def database_counts(installation: Installation, traffic: Traffic) -> Tuple[int, int]:
@@ -222,11 +242,18 @@ def database_counts(installation: Installation, traffic: Traffic) -> Tuple[int, 
     phones = traffic.questioners + traffic.relayed
     sent = Counter(m.phone for m in traffic.messages)
     with installation.store.engine.connect() as conn:
-        logged = dict(conn.execute(sa.text(
-            "SELECT sender_id, count(*) FROM events WHERE type_name = 'user' AND sender_id = ANY(:p) "
-            "GROUP BY sender_id"), {"p": phones}).fetchall())
-        unprocessed = conn.execute(sa.select(sa.func.count()).where(
-            inbox.c.processed_at.is_(None), inbox.c.sender.in_(phones))).scalar()
+        logged = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT sender_id, count(*) FROM events WHERE type_name = 'user' AND sender_id = ANY(:p) "
+                    "GROUP BY sender_id"
+                ),
+                {"p": phones},
+            ).fetchall()
+        )
+        unprocessed = conn.execute(
+            sa.select(sa.func.count()).where(inbox.c.processed_at.is_(None), inbox.c.sender.in_(phones))
+        ).scalar()
     first_hello = {p: 1 for p in traffic.relayed}  # their greeting before the agent took the case
     twice = sum(max(logged.get(p, 0) - sent[p] - first_hello.get(p, 0), 0) for p in phones)
     return twice, unprocessed
@@ -279,8 +306,16 @@ async def drain(installation: Installation, traffic: Traffic, quiet: float = 30.
     await asyncio.sleep(5)
 
 
-async def scenario(installation: Installation, name: str, fault: Callable[[], Awaitable[Tuple[float, float]]],
-                   customers: int, relays: int, rate: float, before: float, after: float) -> Outcome:
+async def scenario(
+    installation: Installation,
+    name: str,
+    fault: Callable[[], Awaitable[Tuple[float, float]]],
+    customers: int,
+    relays: int,
+    rate: float,
+    before: float,
+    after: float,
+) -> Outcome:
     relayed = await cases_taken(installation, relays)
     traffic = Traffic(installation.url, [new_phone() for _ in range(customers - relays)], relayed, rate)
     print(f"[reliability] {name}: {customers} customers, {rate} messages/s", flush=True)
@@ -330,17 +365,24 @@ def faults(installation: Installation) -> Dict[str, Callable[[], Awaitable[Tuple
         await asyncio.sleep(60)
         return started, time.time()
 
-    return {"no fault": nothing, "a replica killed (SIGKILL)": kill_replica,
-            "PostgreSQL restarted": lambda: restart(restart_postgresql),
-            "Redis restarted": lambda: restart(restart_redis),
-            "action servers down 30 s": actions_down, "Graph API failing 60 s": graph_outage}
+    return {
+        "no fault": nothing,
+        "a replica killed (SIGKILL)": kill_replica,
+        "PostgreSQL restarted": lambda: restart(restart_postgresql),
+        "Redis restarted": lambda: restart(restart_redis),
+        "action servers down 30 s": actions_down,
+        "Graph API failing 60 s": graph_outage,
+    }
 
 
 def _busy(installation: Installation, replica, timeout: float = 20) -> None:
     """Returns when `replica` is processing a customer's message (its claims carry its pid),
     so that killing it cuts one short."""
-    claimed = sa.select(inbox.c.id).where(inbox.c.processed_at.is_(None),
-                                          inbox.c.claimed_by.like(f"{replica.proc.pid}-%")).limit(1)
+    claimed = (
+        sa.select(inbox.c.id)
+        .where(inbox.c.processed_at.is_(None), inbox.c.claimed_by.like(f"{replica.proc.pid}-%"))
+        .limit(1)
+    )
     deadline = time.time() + timeout
     with installation.store.engine.connect() as conn:
         while time.time() < deadline and conn.execute(claimed).first() is None:
@@ -361,9 +403,26 @@ def restart_redis() -> None:
         client.shutdown(nosave=True)
     except redis.ConnectionError:
         pass  # it closes the connection as it goes
-    subprocess.run(["redis-server", "--daemonize", "yes", "--bind", *settings["bind"].split(), "--port",
-                    settings["port"], "--dir", settings["dir"], "--logfile", settings["logfile"], "--save", "",
-                    "--appendonly", "no"], check=True)
+    subprocess.run(
+        [
+            "redis-server",
+            "--daemonize",
+            "yes",
+            "--bind",
+            *settings["bind"].split(),
+            "--port",
+            settings["port"],
+            "--dir",
+            settings["dir"],
+            "--logfile",
+            settings["logfile"],
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        check=True,
+    )
     _wait(lambda: redis.Redis().ping())
 
 
@@ -395,8 +454,13 @@ def throughput(replicas: int, customers: int, messages: int, work: Path) -> Dict
         idle = idle_transactions_per_second(installation)  # first: after writes, autovacuum would count too
         measured = asyncio.run(load.whatsapp_load(installation, customers, messages, timeout=60))
         notified = asyncio.run(load.escalations(installation, 20))
-    return {"replicas": replicas, **measured.summary(), "notify_p50_s": _pct(notified, 50),
-            "notify_p95_s": _pct(notified, 95), "idle_transactions_per_s": idle}
+    return {
+        "replicas": replicas,
+        **measured.summary(),
+        "notify_p50_s": _pct(notified, 50),
+        "notify_p95_s": _pct(notified, 95),
+        "idle_transactions_per_s": idle,
+    }
 
 
 def idle_transactions_per_second(installation: Installation, seconds: float = 10.0) -> float:
@@ -417,8 +481,12 @@ def idle_transactions_per_second(installation: Installation, seconds: float = 10
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="a smaller load and shorter faults' surroundings")
-    parser.add_argument("--only", action="append", default=[],
-                        help="run only the faults whose name contains this (no throughput, no report)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only the faults whose name contains this (no throughput, no report)",
+    )
     parser.add_argument("--report", action="store_true", help="only write docs/reliability.md from the last results")
     args = parser.parse_args()
     if args.report:
@@ -437,8 +505,11 @@ def main() -> None:
             if args.only and not any(part in name for part in args.only):
                 continue
             wait_for_replicas(installation)
-            outcomes.append(asyncio.run(scenario(installation, name, fault, customers, relays=6, rate=rate,
-                                                 before=before, after=after)))
+            outcomes.append(
+                asyncio.run(
+                    scenario(installation, name, fault, customers, relays=6, rate=rate, before=before, after=after)
+                )
+            )
     results["faults"] = [asdict(o) for o in outcomes]
     if args.only:
         return
@@ -465,9 +536,12 @@ def write_report(results: Dict[str, object], path: Path) -> None:
         "| replicas | messages | answered | lost | duplicated | messages/s | p50 | p95 | escalation to agent, p95 "
         "| idle database transactions/s |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        *(f"| {t['replicas']} | {t['messages']} | {t['answered']} | {t['lost']} | {t['duplicated']} | "
-          f"{t['per_second']} | {t['p50_ms']:.0f} ms | {t['p95_ms']:.0f} ms | {t.get('notify_p95_s')} s | "
-          f"{t.get('idle_transactions_per_s')} |" for t in (one, two)),
+        *(
+            f"| {t['replicas']} | {t['messages']} | {t['answered']} | {t['lost']} | {t['duplicated']} | "
+            f"{t['per_second']} | {t['p50_ms']:.0f} ms | {t['p95_ms']:.0f} ms | {t.get('notify_p95_s')} s | "
+            f"{t.get('idle_transactions_per_s')} |"
+            for t in (one, two)
+        ),
         "",
         "Escalation to agent: from a customer's webhook asking for a person to the case summary reaching an "
         "agent's phone (20 escalations, after the load). Idle transactions: what the installation costs "
@@ -493,9 +567,12 @@ def write_report(results: Dict[str, object], path: Path) -> None:
         "| fault | lasted | sent | answered | relayed | lost | duplicated | logged twice | webhook retries | "
         "p50 | p95 | recovered in |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
-        *(f"| {f['scenario']} | {f['fault_s']:g} s | {f['sent']} | {f['answered']} | {f['relayed']} | {f['lost']} | "
-          f"{f['duplicated']} | {f['logged_twice']} | {f['webhook_retries']} | {f['p50_s']} s | {f['p95_s']} s | "
-          f"{'never' if f['recover_s'] is None else str(f['recover_s']) + ' s'} |" for f in results["faults"]),
+        *(
+            f"| {f['scenario']} | {f['fault_s']:g} s | {f['sent']} | {f['answered']} | {f['relayed']} | {f['lost']} | "
+            f"{f['duplicated']} | {f['logged_twice']} | {f['webhook_retries']} | {f['p50_s']} s | {f['p95_s']} s | "
+            f"{'never' if f['recover_s'] is None else str(f['recover_s']) + ' s'} |"
+            for f in results["faults"]
+        ),
         "",
         "How each fault is absorbed:",
         "",

@@ -20,11 +20,14 @@ def _lines(r: Dict, plot_name: str) -> List[str]:
     ratio = (wa["p50_ms"] / rest["p50_ms"]) if rest["p50_ms"] else None
     notified = sorted(load["notification_s"])
     lines = [
-        "# Benchmarks", "",
+        "# Benchmarks",
+        "",
         f"Run on {date.today().isoformat()}, {platform.machine()}, {_cores()} cores, "
         f"{'quick mode' if r.get('quick') else 'full run'} (`make bench`). Every figure below is measured "
-        "by `bench/`; nothing is copied from elsewhere except the paper's rows, which say so.", "",
-        "## 1. Out-of-scope detection on CLINC150", "",
+        "by `bench/`; nothing is copied from elsewhere except the paper's rows, which say so.",
+        "",
+        "## 1. Out-of-scope detection on CLINC150",
+        "",
         f"{clinc['intents']} intents, {clinc['train_examples']} training examples; test: {clinc['test_in_scope']} "
         f"in-scope and {clinc['test_oos']} out-of-scope messages. Posta's pipeline (`config.yml`) with only the "
         "spaCy pipeline swapped for a blank English one with English lemmas; the optical-store safety net left out. "
@@ -32,7 +35,8 @@ def _lines(r: Dict, plot_name: str) -> List[str]:
         "less similar than *familiar*. Both chosen on the validation split: *balanced* maximises in-scope accuracy + "
         "OOS recall; *target* is the best OOS recall keeping validation in-scope accuracy at 95% or more. AUROC: of "
         "one minus the top confidence, on the test split. DIET is trained once per variant; the project's blend, DIET "
-        "alone and the embeddings alone are read from the same training (`bench/pipeline.py`).", "",
+        "alone and the embeddings alone are read from the same training (`bench/pipeline.py`).",
+        "",
         "| pipeline | threshold / familiar | in-scope accuracy | OOS recall | OOS precision | OOS F1 | AUROC |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -40,49 +44,69 @@ def _lines(r: Dict, plot_name: str) -> List[str]:
         lines.append(f"| {name} | — | {accuracy:.1%} | {recall:.1%} | — | — | — |")
     for row in clinc["rows"]:
         name = f"**{row['pipeline']}**" if row["pipeline"].startswith("Posta") else row["pipeline"]
-        lines.append(f"| {name}, {row['variant']}, {row['rule']} | {row['threshold']:.2f} / "
-                     f"{row.get('familiar', 0.0):.2f} | {row['in_scope_accuracy']:.1%} | {row['oos_recall']:.1%} | "
-                     f"{row['oos_precision']:.1%} | {row['oos_f1']:.3f} | {row.get('auroc', float('nan')):.3f} |")
+        lines.append(
+            f"| {name}, {row['variant']}, {row['rule']} | {row['threshold']:.2f} / "
+            f"{row.get('familiar', 0.0):.2f} | {row['in_scope_accuracy']:.1%} | {row['oos_recall']:.1%} | "
+            f"{row['oos_precision']:.1%} | {row['oos_f1']:.3f} | {row.get('auroc', float('nan')):.3f} |"
+        )
     seconds = clinc.get("total_seconds")
-    lines += ["", f"Training: {', '.join(f'{k} {v:.0f} s' for k, v in clinc['train_seconds'].items())}"
-                  + (f"; whole CLINC150 benchmark {seconds / 60:.0f} min." if seconds else "."), ""]
+    lines += [
+        "",
+        f"Training: {', '.join(f'{k} {v:.0f} s' for k, v in clinc['train_seconds'].items())}"
+        + (f"; whole CLINC150 benchmark {seconds / 60:.0f} min." if seconds else "."),
+        "",
+    ]
     lines += _handoff_lines(handoff)
     lines += [
-        "## 3. Latency, throughput and memory through the real servers", "",
+        "## 3. Latency, throughput and memory through the real servers",
+        "",
         f"One Rasa server, one action server and one outbox worker on {load['database']}, driven on loopback by "
         f"{load['customers']} "
         f"customers at once (closed loop), {rest['messages']} messages per channel. REST: request to response. "
-        "WhatsApp: signed webhook POST to the reply's arrival at the local Graph API fake.", "",
+        "WhatsApp: signed webhook POST to the reply's arrival at the local Graph API fake.",
+        "",
         "| channel | p50 | p95 | p99 | messages/s | answered | lost | duplicated | webhook ack p50 / p99 |",
         "|---|---|---|---|---|---|---|---|---|",
         f"| REST | {rest['p50_ms']} ms | {rest['p95_ms']} ms | {rest['p99_ms']} ms | {rest['per_second']} | "
         f"{rest['answered']} | {rest['lost']} | {rest['duplicated']} | — |",
         f"| WhatsApp | {wa['p50_ms']} ms | {wa['p95_ms']} ms | {wa['p99_ms']} ms | {wa['per_second']} | "
-        f"{wa['answered']} | {wa['lost']} | {wa['duplicated']} | {wa['ack_p50_ms']} / {wa['ack_p99_ms']} ms |", "",
+        f"{wa['answered']} | {wa['lost']} | {wa['duplicated']} | {wa['ack_p50_ms']} / {wa['ack_p99_ms']} ms |",
+        "",
         f"- WhatsApp p50 / REST p50: **{ratio:.2f}** (target ≤ 1.10)." if ratio else "- ratio: n/a",
         f"- Throughput, WhatsApp / REST: {wa['per_second'] / rest['per_second']:.2f}. With customers waiting for "
         "each answer, the server is saturated and p50 follows throughput: the WhatsApp path does more per message in "
         "the Rasa server (signature and parsing, the inbox row, the case lookup, the outbox row), and this machine's "
-        "2 cores also run the Graph API fake and the load generator." if rest["per_second"] else "",
+        "2 cores also run the Graph API fake and the load generator."
+        if rest["per_second"]
+        else "",
         f"- Webhook acknowledged in {wa['ack_p99_ms']} ms at p99 (target < 50 ms).",
         f"- Escalating message to the agent's notification ({len(notified)} escalations): p50 "
-        f"{_pct(notified, 50):.2f} s, p95 {_pct(notified, 95):.2f} s (target < 1 s at p95)." if notified else "",
+        f"{_pct(notified, 50):.2f} s, p95 {_pct(notified, 95):.2f} s (target < 1 s at p95)."
+        if notified
+        else "",
         _flood_line(load.get("login_flood")),
         f"- Peak resident memory: Rasa server {load['memory_mb'].get('rasa')} MB, action server "
-        f"{load['memory_mb'].get('actions')} MB, outbox worker {load['memory_mb'].get('worker')} MB.", "",
+        f"{load['memory_mb'].get('actions')} MB, outbox worker {load['memory_mb'].get('worker')} MB.",
+        "",
     ]
     by_turn = load["by_turn"]
     turns = len(by_turn["rest"])
     if turns >= 100:
         early, late = slice(0, 50), slice(turns - 50, turns)
-        lines += [f"One conversation of {turns} turns per channel: p50 of turns 1–50 vs the last 50: "
-                  f"REST {_median_ms(by_turn['rest'][early])} → {_median_ms(by_turn['rest'][late])} ms; "
-                  f"WhatsApp {_median_ms(by_turn['whatsapp'][early])} → {_median_ms(by_turn['whatsapp'][late])} ms.",
-                  ""]
-    lines += [f"![latency]({plot_name})", "",
-              "## 4. Training", "",
-              f"`rasa train` of the project from scratch: {training['seconds']:.0f} s; model "
-              f"{training['model_mb']} MB.", ""]
+        lines += [
+            f"One conversation of {turns} turns per channel: p50 of turns 1–50 vs the last 50: "
+            f"REST {_median_ms(by_turn['rest'][early])} → {_median_ms(by_turn['rest'][late])} ms; "
+            f"WhatsApp {_median_ms(by_turn['whatsapp'][early])} → {_median_ms(by_turn['whatsapp'][late])} ms.",
+            "",
+        ]
+    lines += [
+        f"![latency]({plot_name})",
+        "",
+        "## 4. Training",
+        "",
+        f"`rasa train` of the project from scratch: {training['seconds']:.0f} s; model {training['model_mb']} MB.",
+        "",
+    ]
     return [line for line in lines if line is not None]
 
 
@@ -104,7 +128,7 @@ def _plot(load: Dict, path: Path) -> None:
     for name in ("rest", "whatsapp"):
         values = [v * 1000 for v in load["by_turn"][name]]
         window = 10
-        smooth = [statistics.median(values[max(0, i - window):i + 1]) for i in range(len(values))]
+        smooth = [statistics.median(values[max(0, i - window) : i + 1]) for i in range(len(values))]
         right.plot(range(1, len(values) + 1), smooth, label="REST" if name == "rest" else "WhatsApp")
     right.set_xlabel("turn of one conversation")
     right.set_ylabel("latency (ms, running median)")
@@ -134,14 +158,18 @@ def _flood_line(flood) -> str:
     if not flood or not flood.get("idle_ack_p99_ms"):
         return ""
     ratio = flood["flood_ack_p99_ms"] / flood["idle_ack_p99_ms"]
-    return (f"- A flood of {flood['logins_per_second']} panel logins a second (a new name and address each, so "
-            f"every one is hashed; answers {flood['logins']}): webhook acknowledged in "
-            f"{flood['idle_ack_p50_ms']} / {flood['idle_ack_p99_ms']} ms (p50 / p99) before it and "
-            f"{flood['flood_ack_p50_ms']} / {flood['flood_ack_p99_ms']} ms during it, a p99 ratio of **{ratio:.2f}**.")
+    return (
+        f"- A flood of {flood['logins_per_second']} panel logins a second (a new name and address each, so "
+        f"every one is hashed; answers {flood['logins']}): webhook acknowledged in "
+        f"{flood['idle_ack_p50_ms']} / {flood['idle_ack_p99_ms']} ms (p50 / p99) before it and "
+        f"{flood['flood_ack_p50_ms']} / {flood['flood_ack_p99_ms']} ms during it, a p99 ratio of **{ratio:.2f}**."
+    )
 
 
-SET_NAMES = {"test": "`eval/nlu_test.yml`, written with the training data",
-             "hard": "`eval/nlu_hard.yml`, written apart and frozen"}
+SET_NAMES = {
+    "test": "`eval/nlu_test.yml`, written with the training data",
+    "hard": "`eval/nlu_hard.yml`, written apart and frozen",
+}
 
 
 def _handoff_lines(handoff: Dict) -> List[str]:
@@ -156,12 +184,16 @@ def _handoff_lines(handoff: Dict) -> List[str]:
         return lambda h: f"{h['missed'][reason]} of {h['needs_person'].get(reason, 0)}"
 
     lines = [
-        "## 2. Handoff decisions on held-out messages", "",
-        "Customer messages in Spanish and English never trained on (" + "; ".join(
-            f"{SET_NAMES.get(n, n)}: {sets[n]['messages']}" for n in names) + "), parsed by the trained model; "
+        "## 2. Handoff decisions on held-out messages",
+        "",
+        "Customer messages in Spanish and English never trained on ("
+        + "; ".join(f"{SET_NAMES.get(n, n)}: {sets[n]['messages']}" for n in names)
+        + "), parsed by the trained model; "
         "the reason is what `action_handoff` would decide. Targets: no missed request or sensitive case, at most 5% "
-        "of unsure ones missed and of answerable ones handed off, no reply in the wrong language.", "",
-        "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names),
+        "of unsure ones missed and of answerable ones handed off, no reply in the wrong language.",
+        "",
+        "| | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
         f"| missed handoffs, requested | {cells(missed('requested'))} |",
         f"| missed handoffs, sensitive | {cells(missed('sensitive'))} |",
         f"| missed handoffs, unsure | {cells(missed('unsure'))} |",
@@ -174,7 +206,7 @@ def _handoff_lines(handoff: Dict) -> List[str]:
     for name in names:
         examples = sets[name]["missed_examples"]
         if examples:
-            lines += [f"Missed ({name}):", ""] + [f"- {reason}: \"{text}\"" for text, reason in examples] + [""]
+            lines += [f"Missed ({name}):", ""] + [f'- {reason}: "{text}"' for text, reason in examples] + [""]
     return lines
 
 

@@ -48,8 +48,16 @@ def be_patient(agent) -> None:
     endpoint = agent.action_endpoint
     if endpoint is None or isinstance(endpoint, PatientEndpoint):
         return
-    patient = PatientEndpoint(endpoint.url, endpoint.params, endpoint.headers, endpoint.basic_auth,
-                              endpoint.token, endpoint.token_name, endpoint.cafile, **endpoint.kwargs)
+    patient = PatientEndpoint(
+        endpoint.url,
+        endpoint.params,
+        endpoint.headers,
+        endpoint.basic_auth,
+        endpoint.token,
+        endpoint.token_name,
+        endpoint.cafile,
+        **endpoint.kwargs,
+    )
     agent.action_endpoint = patient
     if agent.processor is not None:
         agent.processor.action_endpoint = patient

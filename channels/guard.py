@@ -38,8 +38,10 @@ def install(app) -> None:
     token = web.secret("POSTA_API_TOKEN", "it guards Rasa's HTTP API and the REST channel")
     host = app.state.host or ""
     if host not in LOOPBACK_HOSTS and host != os.environ.get("POSTA_HOST"):
-        raise web.NotConfigured(f"the Rasa server would listen on {host or 'every interface'}: pass "
-                                f"--interface 127.0.0.1, or set POSTA_HOST={host} to mean it")
+        raise web.NotConfigured(
+            f"the Rasa server would listen on {host or 'every interface'}: pass "
+            f"--interface 127.0.0.1, or set POSTA_HOST={host} to mean it"
+        )
     app.register_middleware(_door(token), "request")
     app.register_middleware(_headers, "response")
     app.ctx.posta_guard = True

@@ -44,12 +44,18 @@ logger = logging.getLogger(__name__)
 ROOT = "/webhooks/panel"
 COOKIE = "posta_session"
 LOGIN_COOKIE = "posta_login_csrf"
-TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
-                               autoescape=True)
-BADGES = {Reason.UNSURE: "unsure", Reason.REQUESTED: "requested", Reason.SENSITIVE: "sensitive", Reason.AGENT_TAKEOVER: "takeover"}
+TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")), autoescape=True)
+BADGES = {
+    Reason.UNSURE: "unsure",
+    Reason.REQUESTED: "requested",
+    Reason.SENSITIVE: "sensitive",
+    Reason.AGENT_TAKEOVER: "takeover",
+}
 LOOPBACK = ("127.0.0.1", "::1")
-CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
 
 
 class TooMany(Exception):
@@ -116,8 +122,11 @@ class PanelInput(InputChannel):
                 return
             for agent in services(app).config.agents:
                 if is_demo(agent.password_hash):
-                    logger.warning("panel: %s still has a demo password, which works only with the simulator; "
-                                   "they cannot sign in until given their own (scripts/hash-password)", agent.name)
+                    logger.warning(
+                        "panel: %s still has a demo password, which works only with the simulator; "
+                        "they cannot sign in until given their own (scripts/hash-password)",
+                        agent.name,
+                    )
 
         @panel.route("/", methods=["GET"])
         async def home(request: Request) -> HTTPResponse:
@@ -136,8 +145,9 @@ class PanelInput(InputChannel):
             try:
                 result = await self._check_login(request, name, password, address)
             except TooMany as refused:
-                logger.warning("panel: login for %r from %s refused for %d s (too many)", name[:40], address,
-                               refused.wait)
+                logger.warning(
+                    "panel: login for %r from %s refused for %d s (too many)", name[:40], address, refused.wait
+                )
                 page = self._login_page(request, error="throttled", status=429, minutes=-(-refused.wait // 60))
                 page.headers["Retry-After"] = str(refused.wait)
                 return page
@@ -176,8 +186,9 @@ class PanelInput(InputChannel):
             if case is None:
                 return response.text("Not found", status=404)
             data = await self._case_data(request, agent, case)
-            return self._page(request, agent, "case.html", data=data,
-                              targets=services(request.app).desk.transfer_targets())
+            return self._page(
+                request, agent, "case.html", data=data, targets=services(request.app).desk.transfer_targets()
+            )
 
         @panel.route("/api/cases/<case_id:int>", methods=["GET"])
         @signed_in
@@ -190,8 +201,9 @@ class PanelInput(InputChannel):
         @panel.route("/cases/<case_id:int>/<action:str>", methods=["POST"])
         @signed_in
         async def act(request: Request, agent: Agent, case_id: int, action: str) -> HTTPResponse:
-            if not self.accounts.csrf_ok(request.cookies.get(COOKIE),
-                                         request.headers.get("X-CSRF-Token") or request.form.get("csrf")):
+            if not self.accounts.csrf_ok(
+                request.cookies.get(COOKIE), request.headers.get("X-CSRF-Token") or request.form.get("csrf")
+            ):
                 return response.json({"error": "CSRF token missing or wrong"}, status=403)
             case = self._case(request, agent, case_id)
             if case is None:
@@ -200,14 +212,20 @@ class PanelInput(InputChannel):
                 message = await self._act(request, agent, case, action)
             except DeskError as refused:
                 return response.json({"error": refused.message(agent.language)}, status=409)
-            return response.json({"ok": True, "message": message,
-                                  "case": _case_json(services(request.app).store.get(case_id), agent.language)})
+            return response.json(
+                {
+                    "ok": True,
+                    "message": message,
+                    "case": _case_json(services(request.app).store.get(case_id), agent.language),
+                }
+            )
 
         @panel.route("/customers/<phone:str>/erase", methods=["POST"])
         @signed_in
         async def erase(request: Request, agent: Agent, phone: str) -> HTTPResponse:
-            if not self.accounts.csrf_ok(request.cookies.get(COOKIE),
-                                         request.headers.get("X-CSRF-Token") or request.form.get("csrf")):
+            if not self.accounts.csrf_ok(
+                request.cookies.get(COOKIE), request.headers.get("X-CSRF-Token") or request.form.get("csrf")
+            ):
                 return response.json({"error": "CSRF token missing or wrong"}, status=403)
             try:
                 rows = await asyncio.to_thread(services(request.app).desk.erase, agent, phone)
@@ -220,8 +238,15 @@ class PanelInput(InputChannel):
         async def reports_page(request: Request, agent: Agent) -> HTTPResponse:
             first, last = self._period(request)
             report = self._report(request)
-            return self._page(request, agent, "reports.html", report=report.as_dict(), first=first, last=last,
-                              charts=_charts(report, agent.language))
+            return self._page(
+                request,
+                agent,
+                "reports.html",
+                report=report.as_dict(),
+                first=first,
+                last=last,
+                charts=_charts(report, agent.language),
+            )
 
         @panel.route("/api/reports", methods=["GET"])
         @signed_in
@@ -237,15 +262,17 @@ class PanelInput(InputChannel):
         wait = await asyncio.to_thread(self.limits.retry_after, name, address)
         if wait is not None:
             raise TooMany(wait)
-        return await self.hasher.run(check_login, services(request.app).config.agents, name, password,
-                                     self.demo_allowed)
+        return await self.hasher.run(
+            check_login, services(request.app).config.agents, name, password, self.demo_allowed
+        )
 
     def _agent(self, request: Request) -> Optional[Agent]:
         name = self.accounts.agent_for(request.cookies.get(COOKIE))
         return services(request.app).config.agent_by_name(name) if name else None
 
-    def _login_page(self, request: Request, error: Optional[str] = None, status: int = 200,
-                    **values: Any) -> HTTPResponse:
+    def _login_page(
+        self, request: Request, error: Optional[str] = None, status: int = 200, **values: Any
+    ) -> HTTPResponse:
         token = secrets.token_urlsafe(24)
         page = _html("login.html", status, csrf=token, error=error, **values)
         _set_cookie(request, page, LOGIN_COOKIE, token, timedelta(minutes=30))
@@ -274,9 +301,16 @@ class PanelInput(InputChannel):
             "case": _case_json(case, agent.language),
             "summary": case.summary.render(agent.language, case.id, tz),
             "thread": [line.as_dict() for line in thread.lines(events, agent.language)],
-            "notes": [{"by": e.actor, "text": e.detail, "at": e.at.isoformat()} for e in history if e.kind == CaseEventKind.NOTE],
-            "history": [{"kind": e.kind, "by": e.actor, "detail": e.detail, "at": e.at.isoformat()}
-                        for e in history if e.kind != CaseEventKind.NOTE],
+            "notes": [
+                {"by": e.actor, "text": e.detail, "at": e.at.isoformat()}
+                for e in history
+                if e.kind == CaseEventKind.NOTE
+            ],
+            "history": [
+                {"kind": e.kind, "by": e.actor, "detail": e.detail, "at": e.at.isoformat()}
+                for e in history
+                if e.kind != CaseEventKind.NOTE
+            ],
             "mine": case.agent == agent.name,
         }
 
@@ -349,11 +383,21 @@ def _set_cookie(request: Request, resp: HTTPResponse, name: str, value: str, lif
 def _case_json(case: Case, lang: str) -> Dict[str, Any]:
     waiting = (datetime.now(case.created_at.tzinfo) - case.created_at).total_seconds() / 60
     return {
-        "id": case.id, "customer": case.who, "conversation": case.conversation_id,
-        "status": case.status, "reason": case.reason, "badge": "after hours" if case.after_hours else BADGES[case.reason],
-        "reason_label": texts.label("reason_" + case.reason, lang), "topic": texts.topic_name(case.topic, lang),
-        "team": case.team, "agent": case.agent, "urgent": case.urgent, "after_hours": case.after_hours,
-        "channel": case.channel, "waiting_minutes": int(waiting), "created_at": case.created_at.isoformat(),
+        "id": case.id,
+        "customer": case.who,
+        "conversation": case.conversation_id,
+        "status": case.status,
+        "reason": case.reason,
+        "badge": "after hours" if case.after_hours else BADGES[case.reason],
+        "reason_label": texts.label("reason_" + case.reason, lang),
+        "topic": texts.topic_name(case.topic, lang),
+        "team": case.team,
+        "agent": case.agent,
+        "urgent": case.urgent,
+        "after_hours": case.after_hours,
+        "channel": case.channel,
+        "waiting_minutes": int(waiting),
+        "created_at": case.created_at.isoformat(),
     }
 
 
@@ -374,5 +418,6 @@ def _charts(report: reports.Report, lang: str) -> Dict[str, Any]:
 
 def _bars(items, unit: str = ""):
     top = max([value for _, value in items] or [0]) or 1
-    return [{"label": label, "value": value, "unit": unit, "width": round(100 * value / top, 1)}
-            for label, value in items]
+    return [
+        {"label": label, "value": value, "unit": unit, "width": round(100 * value / top, 1)} for label, value in items
+    ]

@@ -47,7 +47,9 @@ class RasaConversations:
         return self.app.ctx.agent
 
     async def take_over(self, conversation_id: str) -> None:
-        await self._append(conversation_id, SlotSet("handoff_reason", Reason.AGENT_TAKEOVER.value), ConversationPaused())
+        await self._append(
+            conversation_id, SlotSet("handoff_reason", Reason.AGENT_TAKEOVER.value), ConversationPaused()
+        )
 
     async def resume_bot(self, conversation_id: str, agent: str) -> None:
         async with self.agent.lock_store.lock(conversation_id):
@@ -56,16 +58,17 @@ class RasaConversations:
             # intent runs action_handback (closes the case) and the bot's follow-up.
             tracker.update(ConversationResumed())
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-            await self.agent.processor.trigger_external_user_uttered(
-                "handback", {"agent": agent}, tracker, self.output)
+            await self.agent.processor.trigger_external_user_uttered("handback", {"agent": agent}, tracker, self.output)
 
     async def log_agent_message(self, conversation_id: str, agent: str, text: str) -> None:
         message_id = current_message()
         async with self.agent.lock_store.lock(conversation_id):
-            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id,
-                                                                          append_action_listen=False)
-            if message_id and any((e.metadata or {}).get("message_id") == message_id
-                                  for e in list(tracker.events)[-20:] if isinstance(e, BotUttered)):
+            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id, append_action_listen=False)
+            if message_id and any(
+                (e.metadata or {}).get("message_id") == message_id
+                for e in list(tracker.events)[-20:]
+                if isinstance(e, BotUttered)
+            ):
                 return  # logged before a crash; the message is being handled again
             tracker.update(BotUttered(text, metadata={"agent": agent, "message_id": message_id}))
             await self.agent.tracker_store.save(tracker)
@@ -75,13 +78,16 @@ class RasaConversations:
         message = await self.agent.nlg.generate(response_name, tracker, self.output.name(), **values)
         if message:
             await self.output.send_response(conversation_id, message)
-            await self._append(conversation_id, BotUttered(message.get("text"), metadata={
-                "agent": values.get("agent_name"), "utter_action": response_name}))
+            await self._append(
+                conversation_id,
+                BotUttered(
+                    message.get("text"), metadata={"agent": values.get("agent_name"), "utter_action": response_name}
+                ),
+            )
 
     async def _append(self, conversation_id: str, *events) -> None:
         async with self.agent.lock_store.lock(conversation_id):
-            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id,
-                                                                          append_action_listen=False)
+            tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id, append_action_listen=False)
             for event in events:
                 tracker.update(event)
             await self.agent.tracker_store.save(tracker)

@@ -93,16 +93,23 @@ class PostaTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             for event in list(self._additional_events(session, tracker)):
                 data = event.as_dict()
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"), data=json.dumps(data)))
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
             session.commit()
 
 
 def _at_rest(tracker: DialogueStateTracker) -> bool:
     return tracker.active_loop_name is None and (
-        tracker.is_paused() or tracker.latest_action_name == ACTION_LISTEN_NAME)
+        tracker.is_paused() or tracker.latest_action_name == ACTION_LISTEN_NAME
+    )
 
 
 def _rollover_events(tracker: DialogueStateTracker) -> List[Event]:
@@ -110,8 +117,11 @@ def _rollover_events(tracker: DialogueStateTracker) -> List[Event]:
 
     Made in that order on purpose: Rasa reads a session back by timestamp from its start,
     so nothing of it may be older than the start itself."""
-    values = {name: value for name, value in tracker.current_slot_values().items()
-              if value is not None and name != "session_started_metadata"}
+    values = {
+        name: value
+        for name, value in tracker.current_slot_values().items()
+        if value is not None and name != "session_started_metadata"
+    }
     paused = tracker.is_paused()
     start = SessionStarted(metadata={ROLLOVER: True})
     slots = [SlotSet(name, value) for name, value in values.items()]

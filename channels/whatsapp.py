@@ -104,8 +104,9 @@ class WhatsAppInput(InputChannel):
         @whatsapp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
             args = request.args
-            if args.get("hub.mode") == "subscribe" and web.same_secret(args.get("hub.verify_token"),
-                                                                         self.settings.verify_token):
+            if args.get("hub.mode") == "subscribe" and web.same_secret(
+                args.get("hub.verify_token"), self.settings.verify_token
+            ):
                 return response.text(args.get("hub.challenge", ""))
             return response.text("verification failed", status=403)
 
@@ -118,8 +119,9 @@ class WhatsAppInput(InputChannel):
                 logger.warning("WhatsApp webhook: a body over %d bytes; refused", MAX_BODY)
                 return response.json({"error": f"body over {MAX_BODY} bytes"}, status=413)
             body = request.body or b""
-            if not inbound.signature_is_valid(body, request.headers.get("X-Hub-Signature-256"),
-                                              self.settings.app_secret):
+            if not inbound.signature_is_valid(
+                body, request.headers.get("X-Hub-Signature-256"), self.settings.app_secret
+            ):
                 logger.warning("WhatsApp webhook: signature missing or wrong; refused")
                 return response.json({"error": "invalid signature"}, status=403)
             try:
@@ -152,8 +154,11 @@ class WhatsAppInput(InputChannel):
         """Updates for another number of the same Meta app are acknowledged, not handled."""
         for number in set(numbers) - {self.settings.phone_number_id} - self._foreign:
             self._foreign.add(number)
-            logger.warning("WhatsApp webhook: updates for business number id %s, not this one (%s); "
-                           "acknowledged and ignored", number, self.settings.phone_number_id or "none set")
+            logger.warning(
+                "WhatsApp webhook: updates for business number id %s, not this one (%s); acknowledged and ignored",
+                number,
+                self.settings.phone_number_id or "none set",
+            )
 
     # -- after the 200 -------------------------------------------------------------------
 
@@ -163,8 +168,10 @@ class WhatsAppInput(InputChannel):
         quick), each phone's in order, whichever replica received them. Woken by this
         replica's webhook; every `INBOX_POLL` seconds it also takes what other replicas
         left behind (a replica killed mid-message)."""
-        await self.inbox_loop.run(lambda room: self.services.inbox.claim(self.worker, room),
-                                  lambda batch: [self._process(received, on_new_message) for received in batch])
+        await self.inbox_loop.run(
+            lambda room: self.services.inbox.claim(self.worker, room),
+            lambda batch: [self._process(received, on_new_message) for received in batch],
+        )
 
     async def _process(self, received: Received, on_new_message) -> None:
         keeper = asyncio.ensure_future(self._keep_claimed(received.row_id))
@@ -191,8 +198,7 @@ class WhatsAppInput(InputChannel):
                     await self.desk.business_echo(update)
                 await asyncio.to_thread(self.services.inbox.processed, received.row_id)
             except Exception as error:
-                logger.exception("WhatsApp message %s could not be handled (try %d)", update.id,
-                                 received.attempts + 1)
+                logger.exception("WhatsApp message %s could not be handled (try %d)", update.id, received.attempts + 1)
                 try:
                     if await asyncio.to_thread(self.services.inbox.failed, received.row_id, repr(error)):
                         logger.error("WhatsApp message %s set aside after %d tries", update.id, received.attempts + 1)
@@ -208,19 +214,33 @@ class WhatsAppInput(InputChannel):
             logger.info("WhatsApp system message for %s (%s)", mask_phone(message.sender), message.id)
             return
         case = await asyncio.to_thread(self.services.store.open_case_for, message.sender)
-        answerable = message.kind not in (InboundKind.REACTION, InboundKind.REVISION)  # those are not messages to answer
-        if answerable and retry and await asyncio.to_thread(
-                rasa_events.has_message, self.services.store.engine, message.sender, message.id):
+        answerable = message.kind not in (
+            InboundKind.REACTION,
+            InboundKind.REVISION,
+        )  # those are not messages to answer
+        if (
+            answerable
+            and retry
+            and await asyncio.to_thread(rasa_events.has_message, self.services.store.engine, message.sender, message.id)
+        ):
             answerable = False  # Rasa handled it before this replica (or another) died
         if answerable:
             offered = message.kind == InboundKind.CHOICE and await asyncio.to_thread(
-                self.services.outbox.offered, message.sender, message.text)
+                self.services.outbox.offered, message.sender, message.text
+            )
             if message.kind == InboundKind.CHOICE and not offered:
-                logger.info("WhatsApp: %s chose an option the bot never offered; read as words",
-                            mask_phone(message.sender))
+                logger.info(
+                    "WhatsApp: %s chose an option the bot never offered; read as words", mask_phone(message.sender)
+                )
             text, metadata = _for_rasa(message, offered)
-            said = UserMessage(text, self.get_output_channel(), message.sender, input_channel=self.name(),
-                               metadata=metadata, message_id=message.id)
+            said = UserMessage(
+                text,
+                self.get_output_channel(),
+                message.sender,
+                input_channel=self.name(),
+                metadata=metadata,
+                message_id=message.id,
+            )
             if case is None:
                 await on_new_message(said)
             else:  # a person owns the chat: it goes in the thread, and nothing answers it
@@ -239,8 +259,9 @@ class WhatsAppInput(InputChannel):
         if status.status != "failed":
             return
         if row is None:
-            logger.warning("WhatsApp: failed status for a message Posta did not send (%s): %s",
-                           status.message_id, error)
+            logger.warning(
+                "WhatsApp: failed status for a message Posta did not send (%s): %s", status.message_id, error
+            )
             return
         logger.error("WhatsApp: message %s to %s failed after sending: %s", row.id, mask_phone(row.recipient), error)
         await self.desk.send_failed(row, error or "failed")

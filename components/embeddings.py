@@ -55,7 +55,7 @@ def embed(texts: Sequence[str], encoder: str = "use") -> np.ndarray:
     cache = _caches.setdefault(encoder, OrderedDict())
     missing = [t for t in dict.fromkeys(texts) if t not in cache]
     for start in range(0, len(missing), 64):
-        batch = missing[start:start + 64]
+        batch = missing[start : start + 64]
         for text, vector in zip(batch, _encode(encoder, batch)):
             cache[text] = vector / max(float(np.linalg.norm(vector)), 1e-9)
     for text in texts:

@@ -34,16 +34,23 @@ OUTPUT = "handoff_risk"
 class HandoffRisk(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**risk.Thresholds().__dict__,
-                "small_talk_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"]}
+        return {
+            **risk.Thresholds().__dict__,
+            "small_talk_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"],
+        }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.config = {**self.get_default_config(), **config}
         self.thresholds = risk.parse_thresholds(self.config)
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "HandoffRisk":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "HandoffRisk":
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -58,11 +65,21 @@ class HandoffRisk(GraphComponent):
             if verdict.intent != (message.get(INTENT) or {}).get(INTENT_NAME_KEY):
                 chosen = {INTENT_NAME_KEY: verdict.intent, "confidence": 1.0}
                 message.set(INTENT, chosen, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [chosen] + [r for r in ranking if r["name"] != verdict.intent],
-                            add_to_output=True)
-            message.set(OUTPUT, {"reason": verdict.reason, "score": round(score(evidence, self.thresholds), 4),
-                                 "sensitive_mass": round(evidence.mass(SENSITIVE_INTENTS), 4),
-                                 "nearest": round(evidence.nearest, 4)}, add_to_output=True)
+                message.set(
+                    INTENT_RANKING_KEY,
+                    [chosen] + [r for r in ranking if r["name"] != verdict.intent],
+                    add_to_output=True,
+                )
+            message.set(
+                OUTPUT,
+                {
+                    "reason": verdict.reason,
+                    "score": round(score(evidence, self.thresholds), 4),
+                    "sensitive_mass": round(evidence.mass(SENSITIVE_INTENTS), 4),
+                    "nearest": round(evidence.nearest, 4),
+                },
+                add_to_output=True,
+            )
         return messages
 
 

@@ -35,9 +35,13 @@ class CustomerLanguagePolicy(Policy):
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
         return self._resource  # nothing to learn
 
-    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[Text, Any]] = None,
-                                     **kwargs: Any) -> PolicyPrediction:
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
         detected = language.detect(tracker.latest_message.text if tracker.latest_message else "")
         events = []
         if detected and SLOT in tracker.slots and tracker.get_slot(SLOT) != detected:

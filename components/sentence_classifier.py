@@ -55,8 +55,15 @@ class Trained:
     def rankings(self, features: np.ndarray) -> List[Dict[str, float]]:
         return [dict(zip(self.model.classes_, row.tolist())) for row in self.model.predict_proba(features)]
 
-    def evidence(self, texts: Sequence[str], encoder: str, small_talk: Sequence[str], sensitive: Sequence[str],
-                 rankings: Sequence[Dict[str, float]], out_of_scope: str = "out_of_scope") -> List[risk.Evidence]:
+    def evidence(
+        self,
+        texts: Sequence[str],
+        encoder: str,
+        small_talk: Sequence[str],
+        sensitive: Sequence[str],
+        rankings: Sequence[Dict[str, float]],
+        out_of_scope: str = "out_of_scope",
+    ) -> List[risk.Evidence]:
         """Evidence for each text, given its (possibly blended) ranking."""
         features = embed(list(texts), encoder)
         similarity = features @ self.examples.T
@@ -68,12 +75,21 @@ class Trained:
         for text, ranking, row, ps in zip(texts, rankings, similarity, parts):
             top = max(ranking, key=ranking.get)
             closest_sensitive = int(np.argmax(np.where(touchy, row, -np.inf))) if touchy.any() else None
-            found.append(risk.Evidence(
-                ranking=dict(ranking), sentence_rankings=[next(part_rankings) for _ in ps],
-                nearest=_most(row, None), nearest_small_talk=_most(row, small), nearest_top=_most(row, self.labels == top),
-                nearest_out_of_scope=_most(row, self.labels == out_of_scope), nearest_sensitive=_most(row, touchy),
-                nearest_sensitive_intent=str(self.labels[closest_sensitive]) if closest_sensitive is not None else "",
-                words=risk.words(text)))
+            found.append(
+                risk.Evidence(
+                    ranking=dict(ranking),
+                    sentence_rankings=[next(part_rankings) for _ in ps],
+                    nearest=_most(row, None),
+                    nearest_small_talk=_most(row, small),
+                    nearest_top=_most(row, self.labels == top),
+                    nearest_out_of_scope=_most(row, self.labels == out_of_scope),
+                    nearest_sensitive=_most(row, touchy),
+                    nearest_sensitive_intent=str(self.labels[closest_sensitive])
+                    if closest_sensitive is not None
+                    else "",
+                    words=risk.words(text),
+                )
+            )
         return found
 
 
@@ -87,11 +103,21 @@ def _most(row: np.ndarray, mask: Optional[np.ndarray]) -> float:
 class SentenceEmbeddingClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 10.0, "diet_weight": 0.0, "ranking_length": 10, "encoder": "use",
-                "small_talk_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"]}
+        return {
+            "C": 10.0,
+            "diet_weight": 0.0,
+            "ranking_length": 10,
+            "encoder": "use",
+            "small_talk_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"],
+        }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 trained: Optional[Trained] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        trained: Optional[Trained] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._storage = model_storage
         self._resource = resource
@@ -115,8 +141,9 @@ class SentenceEmbeddingClassifier(GraphComponent, IntentClassifier):
         examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
         if not examples:
             return self._resource
-        self.trained = Trained.fit([e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples],
-                                   self.config["C"], self.config["encoder"])
+        self.trained = Trained.fit(
+            [e.get(TEXT) for e in examples], [e.get(INTENT) for e in examples], self.config["C"], self.config["encoder"]
+        )
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self.trained, directory / MODEL_FILE)
         return self._resource
@@ -126,10 +153,17 @@ class SentenceEmbeddingClassifier(GraphComponent, IntentClassifier):
             return messages
         texts = [m.get(TEXT) or "" for m in messages]
         own = self.trained.rankings(embed(texts, self.config["encoder"]))
-        rankings = [blend(scores, m.get(INTENT_RANKING_KEY) or [], self.config["diet_weight"])
-                    for scores, m in zip(own, messages)]
-        evidence = self.trained.evidence(texts, self.config["encoder"], self.config["small_talk_intents"],
-                                         sorted(SENSITIVE_INTENTS), [dict(r) for r in rankings])
+        rankings = [
+            blend(scores, m.get(INTENT_RANKING_KEY) or [], self.config["diet_weight"])
+            for scores, m in zip(own, messages)
+        ]
+        evidence = self.trained.evidence(
+            texts,
+            self.config["encoder"],
+            self.config["small_talk_intents"],
+            sorted(SENSITIVE_INTENTS),
+            [dict(r) for r in rankings],
+        )
         for message, ranking, seen in zip(messages, rankings, evidence):
             ranked = [{"name": name, "confidence": float(p)} for name, p in ranking]
             message.set(INTENT, ranked[0], add_to_output=True)

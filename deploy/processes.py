@@ -22,8 +22,23 @@ LOOPBACK = "127.0.0.1"
 
 def rasa_server(port: int, endpoints: Path, credentials: Path, token: str) -> List[str]:
     """The command for a Rasa server: HTTP API on, behind the token, on loopback."""
-    return [RASA, "run", "--enable-api", "--auth-token", token, "--interface", LOOPBACK, "--port", str(port),
-            "--model", str(MODEL), "--endpoints", str(endpoints), "--credentials", str(credentials)]
+    return [
+        RASA,
+        "run",
+        "--enable-api",
+        "--auth-token",
+        token,
+        "--interface",
+        LOOPBACK,
+        "--port",
+        str(port),
+        "--model",
+        str(MODEL),
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(credentials),
+    ]
 
 
 def action_server(port: int) -> List[str]:
@@ -54,8 +69,9 @@ class Process:
 
     def start(self) -> None:
         handle = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=handle,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def kill(self) -> None:
         """SIGKILL, no goodbyes: what a crash or an OOM kill does."""

@@ -49,14 +49,28 @@ def ensure_database(url: str) -> None:
 
 
 class ProductionProfile:
-    def __init__(self, database_url: str, work: Path, replicas: int = 2, port: Optional[int] = None,
-                 redis: str = "127.0.0.1:6379", redis_db: int = 1, env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        work: Path,
+        replicas: int = 2,
+        port: Optional[int] = None,
+        redis: str = "127.0.0.1:6379",
+        redis_db: int = 1,
+        env: Optional[Dict[str, str]] = None,
+    ) -> None:
         if not database_url.startswith("postgresql"):
             raise SystemExit("the production profile runs on PostgreSQL: set POSTA_DATABASE_URL=postgresql://...")
         if not shutil.which("nginx"):
             raise SystemExit("nginx is missing: `make nginx` installs Debian's")
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false",
-                    "TF_CPP_MIN_LOG_LEVEL": "2", "POSTA_DATABASE_URL": database_url, **(env or {})}
+        self.env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "POSTA_DATABASE_URL": database_url,
+            **(env or {}),
+        }
         self.token = web.secret("POSTA_API_TOKEN", "it guards Rasa's HTTP API on every replica", self.env)
         self.env.setdefault("POSTA_ACTIONS_SECRET", secrets.token_hex(24))  # only these processes need it
         self.work = work
@@ -65,16 +79,23 @@ class ProductionProfile:
         self.url = f"http://{web.LOOPBACK if self.host in ('0.0.0.0', '::') else self.host}:{self.port}"
         self.actions_port = free_port()
         redis_host, redis_port = redis.split(":")
-        self.env.update({"POSTA_ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
-                         "POSTA_REDIS_HOST": redis_host, "POSTA_REDIS_PORT": redis_port,
-                         "POSTA_REDIS_DB": str(redis_db)})
+        self.env.update(
+            {
+                "POSTA_ACTIONS_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+                "POSTA_REDIS_HOST": redis_host,
+                "POSTA_REDIS_PORT": redis_port,
+                "POSTA_REDIS_DB": str(redis_db),
+            }
+        )
         ensure_database(database_url)
         self.rasa_ports = [free_port() for _ in range(replicas)]
         self.action_ports = [free_port() for _ in range(replicas)]
-        self.actions = [Process(f"actions-{n}", action_server(p), self.env, work)
-                        for n, p in enumerate(self.action_ports)]
-        self.workers = [Process(f"worker-{n}", [PYTHON, "-m", "posta.whatsapp.worker"], self.env, work)
-                        for n in range(replicas)]
+        self.actions = [
+            Process(f"actions-{n}", action_server(p), self.env, work) for n, p in enumerate(self.action_ports)
+        ]
+        self.workers = [
+            Process(f"worker-{n}", [PYTHON, "-m", "posta.whatsapp.worker"], self.env, work) for n in range(replicas)
+        ]
         self.replicas = [self._replica(n, p) for n, p in enumerate(self.rasa_ports)]
         self.nginx = Process("nginx", ["nginx", "-c", str(self._nginx_conf()), "-g", "daemon off;"], self.env, work)
 
@@ -88,8 +109,14 @@ class ProductionProfile:
     def _nginx_conf(self) -> Path:
         servers = lambda ports: "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports)  # noqa
         text = NGINX_TEMPLATE.read_text().format(
-            run=self.work, host=self.host, port=self.port, actions_port=self.actions_port, user=getpass.getuser(),
-            rasa_servers=servers(self.rasa_ports), action_servers=servers(self.action_ports))
+            run=self.work,
+            host=self.host,
+            port=self.port,
+            actions_port=self.actions_port,
+            user=getpass.getuser(),
+            rasa_servers=servers(self.rasa_ports),
+            action_servers=servers(self.action_ports),
+        )
         path = self.work / "nginx.conf"
         path.write_text(text)
         return path
@@ -121,17 +148,22 @@ class ProductionProfile:
 def main() -> None:
     url = os.environ.get("POSTA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/posta")
     work = Path(tempfile.mkdtemp(prefix="posta-prod-"))
-    profile = ProductionProfile(url, work, replicas=int(os.environ.get("POSTA_REPLICAS", "2")),
-                                port=int(os.environ.get("POSTA_PROD_PORT", "8080")),
-                                redis=os.environ.get("POSTA_REDIS", "127.0.0.1:6379"))
+    profile = ProductionProfile(
+        url,
+        work,
+        replicas=int(os.environ.get("POSTA_REPLICAS", "2")),
+        port=int(os.environ.get("POSTA_PROD_PORT", "8080")),
+        redis=os.environ.get("POSTA_REDIS", "127.0.0.1:6379"),
+    )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         print(f"Posta (production profile): starting {len(profile.replicas)} replicas; logs in {work}")
         profile.start()
         print(f"  WhatsApp webhook: {profile.url}/webhooks/whatsapp/webhook   health: {profile.url}/health")
         print(f"  Team panel: {profile.url}/webhooks/panel/   (listening on {profile.host}:{profile.port})")
-        print(f"  Rasa's HTTP API, on this host only: http://127.0.0.1:{profile.rasa_ports[0]}/..."
-              "?token=$POSTA_API_TOKEN")
+        print(
+            f"  Rasa's HTTP API, on this host only: http://127.0.0.1:{profile.rasa_ports[0]}/...?token=$POSTA_API_TOKEN"
+        )
         while all(p.alive for p in profile.processes):
             time.sleep(1)
         print("a process stopped; see the logs in", work)

@@ -34,8 +34,10 @@ def __getattr__(name: str):
 
 
 def webhook(messages=(), statuses=(), echoes=(), contacts=(), field: str = "messages") -> Dict[str, Any]:
-    value: Dict[str, Any] = {"messaging_product": "whatsapp",
-                             "metadata": {"display_phone_number": "5491150000000", "phone_number_id": "1122334455667"}}
+    value: Dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "5491150000000", "phone_number_id": "1122334455667"},
+    }
     if contacts:
         value["contacts"] = list(contacts)
     if messages:
@@ -44,8 +46,10 @@ def webhook(messages=(), statuses=(), echoes=(), contacts=(), field: str = "mess
         value["statuses"] = list(statuses)
     if echoes:
         value["message_echoes"] = list(echoes)
-    return {"object": "whatsapp_business_account",
-            "entry": [{"id": "1234567890", "changes": [{"value": value, "field": field}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1234567890", "changes": [{"value": value, "field": field}]}],
+    }
 
 
 def shown(body: Dict[str, Any]) -> str:
@@ -56,7 +60,8 @@ def shown(body: Dict[str, Any]) -> str:
         return content["body"]
     if type_ == "interactive":
         options = [b["reply"]["title"] for b in (content["action"].get("buttons") or [])] + [
-            r["title"] for s in content["action"].get("sections") or [] for r in s["rows"]]
+            r["title"] for s in content["action"].get("sections") or [] for r in s["rows"]
+        ]
         return content["body"]["text"] + " " + " | ".join(f"[{o}]" for o in options)
     if type_ == "template":
         return f"template:{content['name']}"
@@ -71,8 +76,13 @@ class Phone:
         self.seen = 0  # how many delivered messages the test has read already
 
     def message(self, type_: str, content: Dict[str, Any], context: Optional[str] = None) -> Dict[str, Any]:
-        message = {"from": self.number, "id": f"wamid.TEST{next(_ids):06d}{random.randint(0, 10**6)}",
-                   "timestamp": str(int(time.time())), "type": type_, type_: content}
+        message = {
+            "from": self.number,
+            "id": f"wamid.TEST{next(_ids):06d}{random.randint(0, 10**6)}",
+            "timestamp": str(int(time.time())),
+            "type": type_,
+            type_: content,
+        }
         if context:
             message["context"] = {"from": "5491150000000", "id": context}
         return message
@@ -89,19 +99,21 @@ class Phone:
         return message
 
     def press(self, button_id: str, title: str = "ok") -> None:
-        self.post(self.message("interactive", {"type": "button_reply", "button_reply": {"id": button_id,
-                                                                                        "title": title}}))
+        self.post(
+            self.message("interactive", {"type": "button_reply", "button_reply": {"id": button_id, "title": title}})
+        )
 
     def delivered(self) -> List[Dict[str, Any]]:
         return self.stack.graph.delivered(to=self.number)
 
-    def wait(self, until: Callable[[List[Dict[str, Any]]], bool] = None, timeout: float = 20.0,
-             count: int = 1) -> List[Dict[str, Any]]:
+    def wait(
+        self, until: Callable[[List[Dict[str, Any]]], bool] = None, timeout: float = 20.0, count: int = 1
+    ) -> List[Dict[str, Any]]:
         """New messages since the last wait, once `until` holds (default: `count` arrived)."""
         until = until or (lambda new: len(new) >= count)
         deadline = time.time() + timeout
         while True:
-            new = self.delivered()[self.seen:]
+            new = self.delivered()[self.seen :]
             if until(new):
                 self.seen += len(new)
                 return new
@@ -115,7 +127,7 @@ class Phone:
     def quiet(self, seconds: float = 2.0) -> List[Dict[str, Any]]:
         """Waits a moment and returns whatever arrived (tests expect nothing)."""
         time.sleep(seconds)
-        new = self.delivered()[self.seen:]
+        new = self.delivered()[self.seen :]
         self.seen += len(new)
         return new
 

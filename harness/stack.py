@@ -28,8 +28,10 @@ VERIFY_TOKEN = "test-verify-token"
 ACTIONS_HEADER = "X-Posta-Actions-Secret"
 # What the Rasa server expects of whoever calls it: tests call its HTTP API with the
 # token; the Rasa server calls the action server with the secret (endpoints.yml).
-ACTIONS_ENDPOINT = ("action_endpoint:\n  url: http://127.0.0.1:{port}/webhook\n"
-                    "  headers:\n    " + ACTIONS_HEADER + ": ${{POSTA_ACTIONS_SECRET}}\n")
+ACTIONS_ENDPOINT = (
+    "action_endpoint:\n  url: http://127.0.0.1:{port}/webhook\n"
+    "  headers:\n    " + ACTIONS_HEADER + ": ${{POSTA_ACTIONS_SECRET}}\n"
+)
 
 # The demo business's clock (business.yml). Wednesday 25 November 2026, 11:00 in Buenos
 # Aires: open; Ana (sales) and Bruno (support) are on shift, Carla starts at 14:00.
@@ -60,9 +62,13 @@ def fresh_postgres_database(prefix: str = "posta_test") -> Iterator[str]:
 
 def whatsapp_env(graph, graph_url: str) -> Dict[str, str]:
     """The WhatsApp channel's settings for talking to the Graph API fake at `graph_url`."""
-    return {"WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
-            "WHATSAPP_ACCESS_TOKEN": graph.access_token, "WHATSAPP_PHONE_NUMBER_ID": graph.phone_number_id,
-            "WHATSAPP_API_BASE_URL": graph_url}
+    return {
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_VERIFY_TOKEN": VERIFY_TOKEN,
+        "WHATSAPP_ACCESS_TOKEN": graph.access_token,
+        "WHATSAPP_PHONE_NUMBER_ID": graph.phone_number_id,
+        "WHATSAPP_API_BASE_URL": graph_url,
+    }
 
 
 class Stack:
@@ -81,22 +87,31 @@ class Stack:
         self.graph = self.simulator.graph
         self.graph_server = self.simulator.start_in_thread()
         endpoints = work / "endpoints.yml"
-        endpoints.write_text(ACTIONS_ENDPOINT.format(port=self.actions_port)
-                             + "tracker_store:\n  type: channels.tracker_store.PostaTrackerStore\n")
+        endpoints.write_text(
+            ACTIONS_ENDPOINT.format(port=self.actions_port)
+            + "tracker_store:\n  type: channels.tracker_store.PostaTrackerStore\n"
+        )
         self.token, self.actions_secret = secrets.token_hex(16), secrets.token_hex(16)
-        self.env = {**os.environ, "POSTA_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT),
-                    "POSTA_API_TOKEN": self.token, "POSTA_ACTIONS_SECRET": self.actions_secret,
-                    "POSTA_SIMULATOR": "1",  # the Graph API is the simulator's: demo logins work
-                    "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
-                    **whatsapp_env(self.graph, self.graph_server.url),
-                    # Timed jobs read the business clock; tests move it, so they run the jobs
-                    # themselves (tests/unit/test_jobs.py).
-                    "POSTA_JOBS_EVERY": "0", **(extra_env or {})}
+        self.env = {
+            **os.environ,
+            "POSTA_DATABASE_URL": database_url,
+            "PYTHONPATH": str(ROOT),
+            "POSTA_API_TOKEN": self.token,
+            "POSTA_ACTIONS_SECRET": self.actions_secret,
+            "POSTA_SIMULATOR": "1",  # the Graph API is the simulator's: demo logins work
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **whatsapp_env(self.graph, self.graph_server.url),
+            # Timed jobs read the business clock; tests move it, so they run the jobs
+            # themselves (tests/unit/test_jobs.py).
+            "POSTA_JOBS_EVERY": "0",
+            **(extra_env or {}),
+        }
         self.actions = self._actions_process(now)
-        self.worker = Process("worker", [PYTHON, "-m", "posta.whatsapp.worker"],
-                              self.env, work)
-        self.rasa = Process("rasa", rasa_server(self.rasa_port, endpoints, ROOT / "credentials.yml", self.token),
-                            self.env, work)
+        self.worker = Process("worker", [PYTHON, "-m", "posta.whatsapp.worker"], self.env, work)
+        self.rasa = Process(
+            "rasa", rasa_server(self.rasa_port, endpoints, ROOT / "credentials.yml", self.token), self.env, work
+        )
 
     def _actions_process(self, now: str) -> Process:
         return Process("actions", action_server(self.actions_port), {**self.env, "POSTA_NOW": now}, self.work)
@@ -161,14 +176,18 @@ class Stack:
         """What a channel or the panel does when a person is done: resume (and mark the bot
         as listening: nothing was predicted while paused), then trigger the `handback`
         intent so the rules run action_handback."""
-        requests.post(self.api(f"/conversations/{sender}/tracker/events"),
-                      json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
-                      timeout=30).raise_for_status()
-        response = requests.post(self.api(f"/conversations/{sender}/trigger_intent"),
-                                 json={"name": "handback", "entities": {"agent": agent}}, timeout=60)
+        requests.post(
+            self.api(f"/conversations/{sender}/tracker/events"),
+            json=[{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+            timeout=30,
+        ).raise_for_status()
+        response = requests.post(
+            self.api(f"/conversations/{sender}/trigger_intent"),
+            json={"name": "handback", "entities": {"agent": agent}},
+            timeout=60,
+        )
         response.raise_for_status()
         return response.json()["messages"]
-
 
     def post_webhook(self, body, secret: str = APP_SECRET, signature: Optional[str] = None) -> requests.Response:
         return post_webhook(self.url, body, secret, signature)
@@ -180,8 +199,10 @@ class Stack:
 def post_webhook(url: str, body, secret: str = APP_SECRET, signature: Optional[str] = None) -> requests.Response:
     """POSTs a webhook body (a dict, or raw bytes) to the server at `url`, signed like Meta signs it."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json",
-               "X-Hub-Signature-256": signature if signature is not None else sign(raw, secret)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Hub-Signature-256": signature if signature is not None else sign(raw, secret),
+    }
     return requests.post(f"{url}/webhooks/whatsapp/webhook", data=raw, headers=headers, timeout=30)
 
 

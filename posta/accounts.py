@@ -39,7 +39,6 @@ FAILURES_PER_NAME = 5
 FAILURES_PER_ADDRESS = 20
 
 
-
 def hash_password(password: str, salt: Optional[str] = None, demo: bool = False) -> str:
     salt = salt or ((DEMO_SALT if demo else "") + secrets.token_hex(16))
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), ITERATIONS)
@@ -94,9 +93,16 @@ class LoginLimits:
         waits = []
         with self.engine.connect() as conn:
             for key, limit in ((_name_key(name), FAILURES_PER_NAME), (_address_key(address), FAILURES_PER_ADDRESS)):
-                times = conn.execute(sa.select(login_failures.c.at).where(
-                    login_failures.c.key == key, login_failures.c.at > since).order_by(
-                    login_failures.c.at.desc()).limit(limit)).scalars().all()
+                times = (
+                    conn.execute(
+                        sa.select(login_failures.c.at)
+                        .where(login_failures.c.key == key, login_failures.c.at > since)
+                        .order_by(login_failures.c.at.desc())
+                        .limit(limit)
+                    )
+                    .scalars()
+                    .all()
+                )
                 if len(times) >= limit:  # blocked until the oldest of the last `limit` ages out
                     waits.append((times[-1] + FAILURE_WINDOW - utcnow()).total_seconds())
         return max(1, int(max(waits)) + 1) if waits else None
@@ -105,8 +111,10 @@ class LoginLimits:
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(login_failures.delete().where(login_failures.c.at <= now - FAILURE_WINDOW))
-            conn.execute(login_failures.insert(), [{"key": _name_key(name), "at": now},
-                                                   {"key": _address_key(address), "at": now}])
+            conn.execute(
+                login_failures.insert(),
+                [{"key": _name_key(name), "at": now}, {"key": _address_key(address), "at": now}],
+            )
 
     def succeeded(self, name: str) -> None:
         with self.engine.begin() as conn:
@@ -147,8 +155,11 @@ class Accounts:
         token = secrets.token_urlsafe(32)
         now = utcnow()
         with self.engine.begin() as conn:
-            conn.execute(sessions.insert().values(token_hash=_hash(token), agent=agent, created_at=now,
-                                                  expires_at=now + SESSION_LIFETIME))
+            conn.execute(
+                sessions.insert().values(
+                    token_hash=_hash(token), agent=agent, created_at=now, expires_at=now + SESSION_LIFETIME
+                )
+            )
         return f"{token}.{self._sign(token)}"
 
     def agent_for(self, cookie: Optional[str]) -> Optional[str]:
@@ -157,7 +168,8 @@ class Accounts:
         if token is None:
             return None
         query = sa.select(sessions.c.agent).where(
-            sessions.c.token_hash == _hash(token), sessions.c.expires_at > utcnow(), sessions.c.revoked_at.is_(None))
+            sessions.c.token_hash == _hash(token), sessions.c.expires_at > utcnow(), sessions.c.revoked_at.is_(None)
+        )
         with self.engine.connect() as conn:
             return conn.execute(query).scalar()
 

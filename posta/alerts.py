@@ -18,8 +18,9 @@ from posta.whatsapp.outbox import Outbox, Outgoing
 BUTTON_PREFIX = "posta:"  # a tap on a notification's button: "posta:take:12"
 
 
-def announce(config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: Case,
-             recipients: Optional[Sequence[Agent]] = None) -> None:
+def announce(
+    config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: Case, recipients: Optional[Sequence[Agent]] = None
+) -> None:
     """Tells the routed agent, or everyone on the team when the case waits in the queue,
     with the summary and take/pass buttons (or the template when their window is closed)."""
     if recipients is None:
@@ -29,26 +30,52 @@ def announce(config: BusinessConfig, outbox: Outbox, contacts: Contacts, case: C
     for agent in recipients:
         key = f"notify:{case.id}:{routed}:{agent.phone}"  # once per agent and routing
         lang = agent.language
-        fallback = outbound.configured_template(config.whatsapp_templates, "agent_new_case", agent.phone, lang, [
-            str(case.id), texts.label("reason_" + case.reason, lang), case.who])
+        fallback = outbound.configured_template(
+            config.whatsapp_templates,
+            "agent_new_case",
+            agent.phone,
+            lang,
+            [str(case.id), texts.label("reason_" + case.reason, lang), case.who],
+        )
         if fallback and not contacts.window_open(agent.phone):
-            outbox.enqueue([fallback], purpose=Purpose.NOTIFY, conversation_id=case.conversation_id, case_id=case.id,
-                           key=key)
+            outbox.enqueue(
+                [fallback], purpose=Purpose.NOTIFY, conversation_id=case.conversation_id, case_id=case.id, key=key
+            )
             continue
-        offer = texts.desk("offer" if case.agent == agent.name else "offer_queue", lang, case=case.id,
-                           team=config.teams[case.team].name if case.team in config.teams else case.team)
+        offer = texts.desk(
+            "offer" if case.agent == agent.name else "offer_queue",
+            lang,
+            case=case.id,
+            team=config.teams[case.team].name if case.team in config.teams else case.team,
+        )
         buttons = [(f"{BUTTON_PREFIX}take:{case.id}", texts.desk("take", lang, case=case.id))]
         if case.agent == agent.name:
             buttons.append((f"{BUTTON_PREFIX}pass:{case.id}", texts.desk("pass", lang)))
         bodies = outbound.text(agent.phone, case.summary.render(lang, case.id, config.timezone))
         bodies += outbound.choices(agent.phone, offer, buttons, lang)
-        outbox.enqueue(bodies, purpose=Purpose.NOTIFY, conversation_id=case.conversation_id, case_id=case.id,
-                       fallback=fallback, key=key)
+        outbox.enqueue(
+            bodies,
+            purpose=Purpose.NOTIFY,
+            conversation_id=case.conversation_id,
+            case_id=case.id,
+            fallback=fallback,
+            key=key,
+        )
 
 
-def route_and_announce(config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: Contacts, case: Case,
-                       *, team: str, agent: Optional[str], by: Optional[str], kind: CaseEventKind,
-                       recipients: Optional[Sequence[Agent]] = None) -> Case:
+def route_and_announce(
+    config: BusinessConfig,
+    store: CaseStore,
+    outbox: Outbox,
+    contacts: Contacts,
+    case: Case,
+    *,
+    team: str,
+    agent: Optional[str],
+    by: Optional[str],
+    kind: CaseEventKind,
+    recipients: Optional[Sequence[Agent]] = None,
+) -> Case:
     """Moves an open case to `agent`, or to `team`'s queue, and tells whoever must know
     (`recipients` instead of the team when given)."""
     moved = store.reassign(case.id, team=team, agent=agent, by=by, kind=kind)
@@ -58,19 +85,27 @@ def route_and_announce(config: BusinessConfig, store: CaseStore, outbox: Outbox,
 
 def tell(outbox: Outbox, agent: Agent, body: str, case: Optional[Case] = None) -> None:
     """A message for an agent's phone, from the business number."""
-    outbox.enqueue(outbound.text(agent.phone, body), purpose=Purpose.INFO,
-                   conversation_id=case.conversation_id if case else None, case_id=case.id if case else None)
+    outbox.enqueue(
+        outbound.text(agent.phone, body),
+        purpose=Purpose.INFO,
+        conversation_id=case.conversation_id if case else None,
+        case_id=case.id if case else None,
+    )
 
 
 def surface_failure(config: BusinessConfig, store: CaseStore, outbox: Outbox, row: Outgoing, error: str) -> None:
     """A message that could not be sent: a note on its case, and a word to the agent on it."""
-    case = store.get(row.case_id) if row.case_id else (
-        store.latest_case_for(row.conversation_id) if row.conversation_id else None)
+    case = (
+        store.get(row.case_id)
+        if row.case_id
+        else (store.latest_case_for(row.conversation_id) if row.conversation_id else None)
+    )
     if case is None:
         return
     detail: Any = {"to": row.recipient, "purpose": row.purpose, "error": error}
     store.record(case.id, CaseEventKind.SEND_FAILED, None, detail)
     agent = config.agent_by_name(case.agent) if case.agent else None
     if agent and row.recipient != agent.phone and case.is_open:
-        tell(outbox, agent, texts.desk("send_failed", agent.language, customer=case.who, case=case.id,
-                                       error=error), case)
+        tell(
+            outbox, agent, texts.desk("send_failed", agent.language, customer=case.who, case=case.id, error=error), case
+        )

@@ -8,7 +8,7 @@ from typing import Iterator
 
 def pause(attempt: int, first: float, most: float) -> float:
     """The pause after try number `attempt` (counted from 0)."""
-    return min(most, first * 2 ** attempt)
+    return min(most, first * 2**attempt)
 
 
 def pauses(first: float, most: float) -> Iterator[float]:

@@ -14,8 +14,16 @@ from sqlalchemy.engine import Engine
 logger = logging.getLogger(__name__)
 
 
-def claim_in_order(engine: Engine, table: sa.Table, *, key: str, unsettled: Callable[[Any], Any],
-                   due: Any, values: Dict[str, Any], limit: Optional[int]) -> List[Any]:
+def claim_in_order(
+    engine: Engine,
+    table: sa.Table,
+    *,
+    key: str,
+    unsettled: Callable[[Any], Any],
+    due: Any,
+    values: Dict[str, Any],
+    limit: Optional[int],
+) -> List[Any]:
     """Marks as claimed (`values`) up to `limit` rows that are `due` and have no earlier
     `unsettled` row of the same `key` column; returns them oldest first. Each row is won by
     a conditional update, so two claimers never get the same row."""
@@ -25,8 +33,11 @@ def claim_in_order(engine: Engine, table: sa.Table, *, key: str, unsettled: Call
     if limit is not None:
         query = query.limit(limit)
     with engine.begin() as conn:
-        won = [row_id for (row_id,) in conn.execute(query).fetchall()
-               if conn.execute(table.update().where(table.c.id == row_id, due).values(**values)).rowcount]
+        won = [
+            row_id
+            for (row_id,) in conn.execute(query).fetchall()
+            if conn.execute(table.update().where(table.c.id == row_id, due).values(**values)).rowcount
+        ]
         return conn.execute(sa.select(table).where(table.c.id.in_(won)).order_by(table.c.id)).fetchall()
 
 
@@ -50,8 +61,11 @@ class WorkLoop:
         self._stopped = True
         self.wake()
 
-    async def run(self, claim: Callable[[Optional[int]], Sequence[Any]],
-                  start: Callable[[Sequence[Any]], Sequence[Awaitable[None]]]) -> None:
+    async def run(
+        self,
+        claim: Callable[[Optional[int]], Sequence[Any]],
+        start: Callable[[Sequence[Any]], Sequence[Awaitable[None]]],
+    ) -> None:
         """`claim(room)` (in a thread) returns what is due, at most `room` when `at_once` is
         set; `start(batch)` turns it into the tasks' coroutines."""
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()

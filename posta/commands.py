@@ -50,13 +50,18 @@ WORDS = {
     "help": ("ayuda", "comandos", "help", "?"),
 }
 _ID = r"#?(\d+)"
-_SIMPLE = {name: re.compile(rf"^/?(?:{'|'.join(map(re.escape, words))})(?:\s+{_ID})?\s*[.!]*$", re.IGNORECASE)
-           for name, words in WORDS.items()}
+_SIMPLE = {
+    name: re.compile(rf"^/?(?:{'|'.join(map(re.escape, words))})(?:\s+{_ID})?\s*[.!]*$", re.IGNORECASE)
+    for name, words in WORDS.items()
+}
 _NOTE = re.compile(r"^/?(?:nota|note)\s*:?\s+(.+)$", re.IGNORECASE | re.DOTALL)
-_TRANSFER = re.compile(r"^/?(?:transferir|transfer|derivar|pasar|pass)(?:\s+#?(\d+))?\s+(?:a|al|to)\s+(.+?)\s*$",
-                       re.IGNORECASE)
-_BY_PHONE = {"take": re.compile(r"^/?(?:tomar|take)\s+\+?(\d{8,15})\s*$", re.IGNORECASE),  # any chat
-             "erase": re.compile(r"^/?(?:borrar|erase)\s+\+?(\d{8,15})\s*$", re.IGNORECASE)}  # admins
+_TRANSFER = re.compile(
+    r"^/?(?:transferir|transfer|derivar|pasar|pass)(?:\s+#?(\d+))?\s+(?:a|al|to)\s+(.+?)\s*$", re.IGNORECASE
+)
+_BY_PHONE = {
+    "take": re.compile(r"^/?(?:tomar|take)\s+\+?(\d{8,15})\s*$", re.IGNORECASE),  # any chat
+    "erase": re.compile(r"^/?(?:borrar|erase)\s+\+?(\d{8,15})\s*$", re.IGNORECASE),  # admins
+}
 
 
 def parse_command(text: str) -> Optional[Command]:
@@ -66,7 +71,7 @@ def parse_command(text: str) -> Optional[Command]:
     """
     text = (text or "").strip()
     if text.startswith(alerts.BUTTON_PREFIX):
-        name, _, ref = text[len(alerts.BUTTON_PREFIX):].partition(":")
+        name, _, ref = text[len(alerts.BUTTON_PREFIX) :].partition(":")
         return Command(name, case_id=_number(ref))
     match = _NOTE.match(text)
     if match:
@@ -119,7 +124,8 @@ async def _take(desk: Desk, agent: Agent, command: Command) -> Done:
         case = await desk.take_conversation(agent, command.arg)
     else:
         case_id = command.case_id or next(
-            (c.id for c in desk.store.open_cases(agent=agent.name, status=CaseStatus.ASSIGNED)), None)
+            (c.id for c in desk.store.open_cases(agent=agent.name, status=CaseStatus.ASSIGNED)), None
+        )
         if case_id is None:
             return await _list(desk, agent, command)
         case = await desk.take(agent, case_id)
@@ -161,14 +167,20 @@ async def _note(desk: Desk, agent: Agent, command: Command) -> Done:
 
 async def _list(desk: Desk, agent: Agent, command: Command) -> Done:
     lang, active = agent.language, desk.active_id(agent)
-    mine = [f"#{c.id} {c.who} · {texts.topic_name(c.topic, lang)}"
-            + (texts.desk("active_mark", lang) if c.id == active else "")
-            for c in desk.store.open_cases(agent=agent.name)]
-    waiting = [f"#{c.id} {c.who} · {texts.topic_name(c.topic, lang)} · {_minutes(c.created_at)} min"
-               for team in agent.teams for c in desk.store.open_cases(team=team, status=CaseStatus.WAITING)]
+    mine = [
+        f"#{c.id} {c.who} · {texts.topic_name(c.topic, lang)}"
+        + (texts.desk("active_mark", lang) if c.id == active else "")
+        for c in desk.store.open_cases(agent=agent.name)
+    ]
+    waiting = [
+        f"#{c.id} {c.who} · {texts.topic_name(c.topic, lang)} · {_minutes(c.created_at)} min"
+        for team in agent.teams
+        for c in desk.store.open_cases(team=team, status=CaseStatus.WAITING)
+    ]
     none = texts.desk("none", lang)
-    return Done("\n".join([texts.desk("mine", lang)] + (mine or [none]) +
-                          [texts.desk("queue", lang)] + (waiting or [none])))
+    return Done(
+        "\n".join([texts.desk("mine", lang)] + (mine or [none]) + [texts.desk("queue", lang)] + (waiting or [none]))
+    )
 
 
 async def _erase(desk: Desk, agent: Agent, command: Command) -> Done:
@@ -185,18 +197,31 @@ async def _help(desk: Desk, agent: Agent, command: Command) -> Done:
 
 
 COMMANDS: Dict[str, Handler] = {
-    "take": _take, "reply": _reply, "pass": _pass, "transfer": _transfer, "handback": _handback,
-    "switch": _switch, "note": _note, "list": _list, "erase": _erase, "report": _report, "help": _help,
+    "take": _take,
+    "reply": _reply,
+    "pass": _pass,
+    "transfer": _transfer,
+    "handback": _handback,
+    "switch": _switch,
+    "note": _note,
+    "list": _list,
+    "erase": _erase,
+    "report": _report,
+    "help": _help,
 }
 PANEL_ACTIONS = ("take", "reply", "note", "transfer", "handback")  # the panel's buttons
 
 
 # -- helpers -----------------------------------------------------------------------------
 
+
 async def _catch_up(desk: Desk, agent: Agent, case: Case) -> None:
     """On WhatsApp, after a take: what the customer wrote after the summary was made."""
-    later = [e for e in rasa_events.load(desk.engine, case.conversation_id)
-             if rasa_events.is_customer_message(e) and (e.get("timestamp") or 0) > case.created_at.timestamp()]
+    later = [
+        e
+        for e in rasa_events.load(desk.engine, case.conversation_id)
+        if rasa_events.is_customer_message(e) and (e.get("timestamp") or 0) > case.created_at.timestamp()
+    ]
     if later:
         lines = [texts.desk("waiting_messages", agent.language, customer=case.who)]
         alerts.tell(desk.outbox, agent, "\n".join(lines + [f"- {e.get('text')}" for e in later]), case)

@@ -182,8 +182,12 @@ def _date(value) -> date:
 
 def _teams(raw: Mapping[str, dict]) -> Dict[str, Team]:
     return {
-        key: Team(key=key, name=(spec or {}).get("name", key), topics=tuple((spec or {}).get("topics") or ()),
-                  aliases=tuple((spec or {}).get("aliases") or ()))
+        key: Team(
+            key=key,
+            name=(spec or {}).get("name", key),
+            topics=tuple((spec or {}).get("topics") or ()),
+            aliases=tuple((spec or {}).get("aliases") or ()),
+        )
         for key, spec in raw.items()
     }
 
@@ -229,9 +233,16 @@ def _agent(raw: dict, teams: Mapping[str, Team], business_schedule: Schedule, ti
     if role not in ("agent", "admin"):
         raise ConfigError(f"agent {name}: role must be 'agent' or 'admin'")
     env_hash = os.environ.get(f"POSTA_PASSWORD_HASH_{name.upper()}")
-    return Agent(name=name, phone=phone, teams=agent_teams, languages=languages,
-                 max_open_cases=max_open, schedule=schedule, role=role,
-                 password_hash=env_hash or raw.get("password_hash"))
+    return Agent(
+        name=name,
+        phone=phone,
+        teams=agent_teams,
+        languages=languages,
+        max_open_cases=max_open,
+        schedule=schedule,
+        role=role,
+        password_hash=env_hash or raw.get("password_hash"),
+    )
 
 
 __all__ = ["Agent", "BusinessConfig", "ConfigError", "Team", "load", "current", "WEEKDAYS"]

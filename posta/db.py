@@ -36,8 +36,13 @@ def connect(url: Optional[str] = None) -> Engine:
     if url.startswith("sqlite"):
         # A pool: SQLAlchemy 1.4 would otherwise open (and set up) a new connection for
         # every statement on a file database.
-        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                                  poolclass=sa.pool.QueuePool, pool_size=5, max_overflow=10)
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            poolclass=sa.pool.QueuePool,
+            pool_size=5,
+            max_overflow=10,
+        )
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _):

@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 BUSINESS_APP = "WhatsApp Business app"  # who typed an echo: a person on the business's own phone
 
 
-
 class Conversations(Protocol):
     """What the desk needs from the conversation engine."""
 
@@ -47,6 +46,7 @@ class Conversations(Protocol):
 
 
 # -- the desk ----------------------------------------------------------------------------
+
 
 class DeskError(Exception):
     """An operation a person asked for that cannot be done; `message(lang)` says why."""
@@ -63,8 +63,9 @@ class Desk:
     """Operations on cases for people (`take`, `reply`, `note`, `pass_case`, `transfer`,
     `hand_back`), shared by agents on WhatsApp (`agent_message`) and the team panel."""
 
-    def __init__(self, config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: Contacts,
-                 conversations: Conversations) -> None:
+    def __init__(
+        self, config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: Contacts, conversations: Conversations
+    ) -> None:
         self.config, self.store, self.outbox, self.contacts = config, store, outbox, contacts
         self.conversations = conversations
         self.engine = store.engine
@@ -73,7 +74,11 @@ class Desk:
 
     def may_see(self, agent: Agent, case: Case) -> bool:
         """Admins see every case; agents their own and their teams' queue."""
-        return agent.is_admin or case.agent == agent.name or (case.status == CaseStatus.WAITING and case.team in agent.teams)
+        return (
+            agent.is_admin
+            or case.agent == agent.name
+            or (case.status == CaseStatus.WAITING and case.team in agent.teams)
+        )
 
     def check_may_take(self, agent: Agent, case: Case) -> None:
         """The one rule for taking, on WhatsApp and in the panel: an agent takes a case
@@ -120,8 +125,12 @@ class Desk:
             if self.config.tone == "named":
                 await self.conversations.say(case.conversation_id, "utter_agent_intro", agent_name=agent.name)
             else:
-                self.outbox.enqueue(outbound.text(case.conversation_id, texts.customer("taken", case.language)),
-                                    purpose=Purpose.RELAY, conversation_id=case.conversation_id, case_id=case.id)
+                self.outbox.enqueue(
+                    outbound.text(case.conversation_id, texts.customer("taken", case.language)),
+                    purpose=Purpose.RELAY,
+                    conversation_id=case.conversation_id,
+                    case_id=case.id,
+                )
         return case
 
     def erase(self, agent: Agent, conversation_id: str) -> int:
@@ -151,8 +160,13 @@ class Desk:
         if case.channel not in (None, "whatsapp"):
             raise DeskError("cannot_reach", channel=case.channel)
         customer = case.conversation_id
-        self.outbox.enqueue(outbound.text(customer, body), purpose=Purpose.RELAY, conversation_id=customer,
-                            case_id=case.id, fallback=self._customer_template(case))
+        self.outbox.enqueue(
+            outbound.text(customer, body),
+            purpose=Purpose.RELAY,
+            conversation_id=customer,
+            case_id=case.id,
+            fallback=self._customer_template(case),
+        )
         self.store.first_reply(case.id)
         await self.conversations.log_agent_message(customer, agent.name, body)
 
@@ -162,12 +176,28 @@ class Desk:
     async def pass_case(self, agent: Agent, case: Case) -> Case:
         passed = {e.actor for e in self.store.history(case.id) if e.kind == CaseEventKind.PASSED} | {agent.name}
         now = business_now(self.config.timezone)
-        chosen = routing.choose_agent(self.config, case.team, case.language, now, self.store.load_by_agent(),
-                                      self.store.last_assignment_by_agent(), exclude=passed)
+        chosen = routing.choose_agent(
+            self.config,
+            case.team,
+            case.language,
+            now,
+            self.store.load_by_agent(),
+            self.store.last_assignment_by_agent(),
+            exclude=passed,
+        )
         others = None if chosen else [a for a in self.config.agents if case.team in a.teams and a.name not in passed]
-        moved = alerts.route_and_announce(self.config, self.store, self.outbox, self.contacts, case, team=case.team,
-                                          agent=chosen.name if chosen else None, by=agent.name,
-                                          kind=CaseEventKind.PASSED, recipients=others)
+        moved = alerts.route_and_announce(
+            self.config,
+            self.store,
+            self.outbox,
+            self.contacts,
+            case,
+            team=case.team,
+            agent=chosen.name if chosen else None,
+            by=agent.name,
+            kind=CaseEventKind.PASSED,
+            recipients=others,
+        )
         self.clear_active(agent, case.id)
         return moved
 
@@ -181,9 +211,17 @@ class Desk:
         if to_agent is None and team is None:
             raise DeskError("unknown_target", target=target, options=", ".join(self.transfer_targets()))
         team = team or (case.team if case.team in to_agent.teams else to_agent.teams[0])
-        moved = alerts.route_and_announce(self.config, self.store, self.outbox, self.contacts, case, team=team,
-                                          agent=to_agent.name if to_agent else None, by=agent.name,
-                                          kind=CaseEventKind.TRANSFERRED)
+        moved = alerts.route_and_announce(
+            self.config,
+            self.store,
+            self.outbox,
+            self.contacts,
+            case,
+            team=team,
+            agent=to_agent.name if to_agent else None,
+            by=agent.name,
+            kind=CaseEventKind.TRANSFERRED,
+        )
         self.clear_active(agent, case.id)
         return moved, to_agent.name if to_agent else self.config.teams[team].name
 
@@ -206,8 +244,13 @@ class Desk:
             line = texts.desk(f"revision_{kind}", lang, customer=case.who, text=message.text)
         else:
             several = len(self.store.open_cases(agent=agent.name)) > 1
-            line = texts.desk("relay_case" if several else "relay", lang, case=case.id, customer=case.who,
-                              text=_describe(message, lang))
+            line = texts.desk(
+                "relay_case" if several else "relay",
+                lang,
+                case=case.id,
+                customer=case.who,
+                text=_describe(message, lang),
+            )
         if line:
             self._tell(agent, line, case)
 
@@ -231,11 +274,22 @@ class Desk:
     async def _take_over(self, conversation_id: str, by: str, events: Optional[List[Dict[str, Any]]] = None) -> Case:
         """Opens an `agent_takeover` case for a conversation the bot did not escalate."""
         events = rasa_events.load(self.engine, conversation_id) if events is None else events
-        lang = next((e.get("value") for e in reversed(events) if e.get("event") == "slot"
-                     and e.get("name") == "language" and e.get("value")), self.config.default_language)
-        summary = summaries.build(events, conversation_id=conversation_id, reason=Reason.AGENT_TAKEOVER,
-                                  topic=summaries.latest_topic(events) or "general", language=lang,
-                                  customer_name=self.contacts.name(conversation_id))
+        lang = next(
+            (
+                e.get("value")
+                for e in reversed(events)
+                if e.get("event") == "slot" and e.get("name") == "language" and e.get("value")
+            ),
+            self.config.default_language,
+        )
+        summary = summaries.build(
+            events,
+            conversation_id=conversation_id,
+            reason=Reason.AGENT_TAKEOVER,
+            topic=summaries.latest_topic(events) or "general",
+            language=lang,
+            customer_name=self.contacts.name(conversation_id),
+        )
         team = self.config.team_for_topic(summary.topic)
         case = self.store.open_case(summary, team=team, agent=by, channel="whatsapp", status=CaseStatus.ACTIVE)
         await self.conversations.take_over(conversation_id)
@@ -246,7 +300,9 @@ class Desk:
 
     def active_id(self, agent: Agent) -> Optional[int]:
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(agent_state.c.active_case_id).where(agent_state.c.agent == agent.name)).scalar()
+            return conn.execute(
+                sa.select(agent_state.c.active_case_id).where(agent_state.c.agent == agent.name)
+            ).scalar()
 
     def active_case(self, agent: Agent) -> Optional[Case]:
         active = self.active_id(agent)
@@ -261,8 +317,9 @@ class Desk:
 
     def set_active(self, agent: Agent, case_id: Optional[int]) -> None:
         with self.engine.begin() as conn:
-            if not conn.execute(agent_state.update().where(agent_state.c.agent == agent.name).values(
-                    active_case_id=case_id)).rowcount:
+            if not conn.execute(
+                agent_state.update().where(agent_state.c.agent == agent.name).values(active_case_id=case_id)
+            ).rowcount:
                 conn.execute(agent_state.insert().values(agent=agent.name, active_case_id=case_id))
 
     def clear_active(self, agent: Agent, case_id: int) -> None:
@@ -273,8 +330,13 @@ class Desk:
         alerts.tell(self.outbox, agent, body, case)
 
     def _customer_template(self, case: Case) -> Optional[Dict[str, Any]]:
-        return outbound.configured_template(self.config.whatsapp_templates, "customer_followup",
-                                            case.conversation_id, case.language, [case.customer_name or ""])
+        return outbound.configured_template(
+            self.config.whatsapp_templates,
+            "customer_followup",
+            case.conversation_id,
+            case.language,
+            [case.customer_name or ""],
+        )
 
 
 def _describe(message: Inbound, lang: str) -> str:

@@ -28,7 +28,7 @@ PRODUCTS = {
     "sunglasses": r"(anteojos|lentes|gafas) de sol|sunglasses|shades",
     "frames": r"armazon(es)?|marcos?|monturas?|frames?",
     "lenses": r"multifocal(es)?|bifocal(es)?|monofocal(es)?|progresiv[oa]s|antirreflex|antirreflejo"
-              r"|cristal(es)?|lentes|lenses|anteojos|gafas|glasses",
+    r"|cristal(es)?|lentes|lenses|anteojos|gafas|glasses",
 }
 _PRODUCT = [(name, re.compile(rf"\b({pattern})\b")) for name, pattern in PRODUCTS.items()]
 

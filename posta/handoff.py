@@ -25,8 +25,9 @@ class Decision:
     matched_phrase: Optional[str] = None  # what the lexicon safety net saw, if it fired
 
 
-def decide(intent: Optional[str], text: str, *, accepted_offer: bool = False,
-           earlier_topic: Optional[str] = None) -> Decision:
+def decide(
+    intent: Optional[str], text: str, *, accepted_offer: bool = False, earlier_topic: Optional[str] = None
+) -> Decision:
     """Why a handoff is due for this message.
 
     Sensitive beats requested (an angry customer asking for the manager is a complaint,
@@ -48,8 +49,9 @@ def needs_details(summary: CaseSummary, open_now: bool) -> bool:
     """After hours, the team needs a name and a request to act on first thing."""
     if open_now:
         return False
-    vague = summary.reason == Reason.REQUESTED and summary.topic == "general" and not any(
-        m.media for m in summary.messages)
+    vague = (
+        summary.reason == Reason.REQUESTED and summary.topic == "general" and not any(m.media for m in summary.messages)
+    )
     return not summary.customer_name or vague
 
 
@@ -61,15 +63,17 @@ class Handoff:
     next_opening: Optional[datetime]
 
 
-def hand_off(store: CaseStore, config: BusinessConfig, summary: CaseSummary, now: datetime,
-             channel: Optional[str] = None) -> Handoff:
+def hand_off(
+    store: CaseStore, config: BusinessConfig, summary: CaseSummary, now: datetime, channel: Optional[str] = None
+) -> Handoff:
     """Opens (or finds) the conversation's case and routes it."""
     open_now = config.schedule.is_open(now)
     team = config.team_for_topic(summary.topic)
     agent = None
     if open_now:
-        agent = routing.choose_agent(config, team, summary.language, now,
-                                     store.load_by_agent(), store.last_assignment_by_agent())
+        agent = routing.choose_agent(
+            config, team, summary.language, now, store.load_by_agent(), store.last_assignment_by_agent()
+        )
     case = store.open_case(summary, team=team, agent=agent.name if agent else None, channel=channel)
     return Handoff(
         case=case,

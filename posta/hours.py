@@ -29,8 +29,10 @@ class Schedule:
             return
         for start, end in self.weekly[day.weekday()]:
             end_day = day if end > start else day + timedelta(days=1)
-            yield (datetime.combine(day, start, tzinfo=self.timezone),
-                   datetime.combine(end_day, end, tzinfo=self.timezone))
+            yield (
+                datetime.combine(day, start, tzinfo=self.timezone),
+                datetime.combine(end_day, end, tzinfo=self.timezone),
+            )
 
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(self.timezone)

@@ -32,12 +32,16 @@ logger = logging.getLogger(__name__)
 CATCH_UP = timedelta(hours=2)
 
 
-
 def once(store: CaseStore, key: str) -> bool:
     """True for exactly one caller per key, ever."""
     with store.engine.begin() as conn:
-        return bool(conn.execute(insert(store.engine, job_runs).values(key=key, ran_at=utcnow())
-                                 .on_conflict_do_nothing(index_elements=[job_runs.c.key])).rowcount)
+        return bool(
+            conn.execute(
+                insert(store.engine, job_runs)
+                .values(key=key, ran_at=utcnow())
+                .on_conflict_do_nothing(index_elements=[job_runs.c.key])
+            ).rowcount
+        )
 
 
 def run_due(config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: Contacts, now: datetime) -> List[str]:
@@ -67,8 +71,9 @@ def opening_digests(config, store, outbox, contacts, now) -> List[str]:
 def _digest(config, outbox, contacts, agent: Agent, team: str, waiting: List[Case], key: str) -> None:
     lang = agent.language
     if not contacts.window_open(agent.phone):
-        digest = outbound.configured_template(config.whatsapp_templates, "agent_digest", agent.phone, lang,
-                                              [str(len(waiting)), config.teams[team].name])
+        digest = outbound.configured_template(
+            config.whatsapp_templates, "agent_digest", agent.phone, lang, [str(len(waiting)), config.teams[team].name]
+        )
         if digest:
             outbox.enqueue([digest], purpose=Purpose.NOTIFY, key=f"{key}:{agent.phone}")
         return
@@ -91,18 +96,39 @@ def escalations(config, store, outbox, contacts, now) -> List[str]:
         key = f"escalate:{case.id}"
         if not once(store, key):
             continue
-        chosen = routing.choose_agent(config, case.team, case.language, now, store.load_by_agent(),
-                                      store.last_assignment_by_agent(), exclude={case.agent} if case.agent else ())
+        chosen = routing.choose_agent(
+            config,
+            case.team,
+            case.language,
+            now,
+            store.load_by_agent(),
+            store.last_assignment_by_agent(),
+            exclude={case.agent} if case.agent else (),
+        )
         if chosen is not None:
-            alerts.route_and_announce(config, store, outbox, contacts, case, team=case.team, agent=chosen.name,
-                                      by=None, kind=CaseEventKind.ESCALATED)
+            alerts.route_and_announce(
+                config,
+                store,
+                outbox,
+                contacts,
+                case,
+                team=case.team,
+                agent=chosen.name,
+                by=None,
+                kind=CaseEventKind.ESCALATED,
+            )
         else:
             store.record(case.id, CaseEventKind.ESCALATED, None, "admins")
             admins = [a for a in config.agents if a.is_admin]
             alerts.announce(config, outbox, contacts, case, recipients=admins)
         if case.channel in (None, "whatsapp"):
-            outbox.enqueue(outbound.text(case.conversation_id, texts.customer("still_looking", case.language)),
-                           purpose=Purpose.RELAY, conversation_id=case.conversation_id, case_id=case.id, key=key)
+            outbox.enqueue(
+                outbound.text(case.conversation_id, texts.customer("still_looking", case.language)),
+                purpose=Purpose.RELAY,
+                conversation_id=case.conversation_id,
+                case_id=case.id,
+                key=key,
+            )
         ran.append(key)
     return ran
 

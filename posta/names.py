@@ -10,7 +10,8 @@ from posta.language import fold, function_words
 
 _INTRO = re.compile(
     r"^\s*(hola[,!.]*\s*)?(me llamo|mi nombre es|soy|habla|my name is|my name's|i am|i'm|im|it's|its|this is)\s+",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 MAX_WORDS = 4
 NAME_PARTICLES = {"de", "del", "la", "las", "los", "da", "di", "van", "von", "y"}
 

@@ -41,8 +41,9 @@ async def listen(engine: Engine, channel: str, heard: Callable[[], None], retry:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the database restarting: listen again shortly
-            logger.warning("LISTEN %s interrupted (%s); listening again in %.0f s", channel,
-                           type(error).__name__, retry)
+            logger.warning(
+                "LISTEN %s interrupted (%s); listening again in %.0f s", channel, type(error).__name__, retry
+            )
         await asyncio.sleep(retry)
 
 

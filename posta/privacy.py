@@ -28,17 +28,23 @@ def erase(engine: Engine, conversation_id: str) -> Dict[str, int]:
     """Deletes every row about one customer, in one transaction; returns the counts."""
     counts: Dict[str, int] = {}
     with engine.begin() as conn:
-        case_ids = [row.id for row in conn.execute(sa.select(cases.c.id).where(
-            cases.c.conversation_id == conversation_id))]
+        case_ids = [
+            row.id for row in conn.execute(sa.select(cases.c.id).where(cases.c.conversation_id == conversation_id))
+        ]
         if case_ids:
-            conn.execute(agent_state.update().where(agent_state.c.active_case_id.in_(case_ids)).values(
-                active_case_id=None))
-            counts["case_events"] = conn.execute(case_events.delete().where(
-                case_events.c.case_id.in_(case_ids))).rowcount
+            conn.execute(
+                agent_state.update().where(agent_state.c.active_case_id.in_(case_ids)).values(active_case_id=None)
+            )
+            counts["case_events"] = conn.execute(
+                case_events.delete().where(case_events.c.case_id.in_(case_ids))
+            ).rowcount
         counts["cases"] = conn.execute(cases.delete().where(cases.c.conversation_id == conversation_id)).rowcount
         counts["inbox"] = conn.execute(inbox.delete().where(inbox.c.sender == conversation_id)).rowcount
-        counts["outbox"] = conn.execute(outbox.delete().where(sa.or_(
-            outbox.c.recipient == conversation_id, outbox.c.conversation_id == conversation_id))).rowcount
+        counts["outbox"] = conn.execute(
+            outbox.delete().where(
+                sa.or_(outbox.c.recipient == conversation_id, outbox.c.conversation_id == conversation_id)
+            )
+        ).rowcount
         counts["contacts"] = conn.execute(contacts.delete().where(contacts.c.phone == conversation_id)).rowcount
         counts["events"] = rasa_events.erase(conn, conversation_id)
     logger.info("erased customer %s: %s", mask_phone(conversation_id), counts)
@@ -49,8 +55,9 @@ def stale_conversations(engine: Engine, retention_days: int, now: Optional[datet
     """Conversations with no open case whose last event is older than the retention."""
     old = rasa_events.quiet_since(engine, (now or utcnow()) - timedelta(days=retention_days))
     with engine.connect() as conn:
-        open_ = {row[0] for row in conn.execute(sa.select(cases.c.conversation_id).where(
-            cases.c.status.in_(OPEN_STATUSES)))}
+        open_ = {
+            row[0] for row in conn.execute(sa.select(cases.c.conversation_id).where(cases.c.status.in_(OPEN_STATUSES)))
+        }
     return [conversation for conversation in old if conversation not in open_]
 
 

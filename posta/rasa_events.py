@@ -26,6 +26,7 @@ NOT_ANSWERS = ("utter_handoff", "utter_ask_", "utter_after_hours")
 
 # --- the events table -----------------------------------------------------------------
 
+
 def _before_first_write(read: Callable[[], T], empty: T) -> T:
     """Rasa creates `events` on its first write; before that there is nothing to read
     (SQLite says OperationalError, PostgreSQL ProgrammingError)."""
@@ -42,14 +43,14 @@ def load(engine: Engine, conversation_id: str) -> List[Event]:
     def read() -> List[Event]:
         with engine.connect() as conn:
             return [json.loads(data) for (data,) in conn.execute(query, {"sender": conversation_id})]
+
     return _before_first_write(read, [])
 
 
 def has_message(engine: Engine, conversation_id: str, message_id: str) -> bool:
     """Whether Rasa already logged this inbound message (so handling it again would double it).
     The LIKE only narrows the rows; the match is on the parsed metadata."""
-    query = sa.text("SELECT data FROM events WHERE sender_id = :sender AND type_name = 'user' "
-                    "AND data LIKE :pattern")
+    query = sa.text("SELECT data FROM events WHERE sender_id = :sender AND type_name = 'user' AND data LIKE :pattern")
     # As Rasa's JSON spells it, whatever the spacing; LIKE's wildcards (and a backslash, an
     # escape character in PostgreSQL's LIKE) may only widen the narrowing.
     pattern = "%" + json.dumps(message_id)[1:-1].replace("\\", "_") + "%"
@@ -58,6 +59,7 @@ def has_message(engine: Engine, conversation_id: str, message_id: str) -> bool:
         with engine.connect() as conn:
             rows = conn.execute(query, {"sender": conversation_id, "pattern": pattern})
             return any(metadata(json.loads(data)).get("message_id") == message_id for (data,) in rows)
+
     return _before_first_write(read, False)
 
 
@@ -75,21 +77,26 @@ def quiet_since(engine: Engine, cutoff: datetime) -> List[str]:
     def read() -> List[str]:
         with engine.connect() as conn:
             return [row[0] for row in conn.execute(query, {"cutoff": cutoff.timestamp()})]
+
     return _before_first_write(read, [])
 
 
 def customers_who_wrote(engine: Engine, start: datetime, end: datetime) -> int:
     """How many conversations had a customer message in [start, end)."""
-    query = sa.text("SELECT COUNT(DISTINCT sender_id) FROM events WHERE type_name = 'user' "
-                    "AND timestamp >= :start AND timestamp < :end")
+    query = sa.text(
+        "SELECT COUNT(DISTINCT sender_id) FROM events WHERE type_name = 'user' "
+        "AND timestamp >= :start AND timestamp < :end"
+    )
 
     def read() -> int:
         with engine.connect() as conn:
             return int(conn.execute(query, {"start": start.timestamp(), "end": end.timestamp()}).scalar() or 0)
+
     return _before_first_write(read, 0)
 
 
 # --- one event ------------------------------------------------------------------------
+
 
 def metadata(event: Event) -> Dict[str, Any]:
     return event.get("metadata") or {}

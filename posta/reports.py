@@ -73,10 +73,14 @@ def build(store: CaseStore, config: BusinessConfig, start: datetime, end: dateti
     period = store.created_between(start, end)
     conversations = _conversations(store, start, end)
     after_hours = [c for c in period if c.after_hours]
-    pickups = [_minutes(c.taken_at - max(c.created_at, config.schedule.next_opening(c.created_at) or c.created_at))
-               for c in after_hours if c.taken_at]
+    pickups = [
+        _minutes(c.taken_at - max(c.created_at, config.schedule.next_opening(c.created_at) or c.created_at))
+        for c in after_hours
+        if c.taken_at
+    ]
     return Report(
-        start=start.isoformat(), end=end.isoformat(),
+        start=start.isoformat(),
+        end=end.isoformat(),
         conversations=conversations,
         handoffs=len(period),
         handoff_rate=round(len(period) / conversations, 3) if conversations else None,
@@ -105,18 +109,30 @@ def today_line(store: CaseStore, config: BusinessConfig, lang: str) -> str:
     report = today(store, config)
     reasons = ", ".join(f"{texts.label('reason_' + r, lang)} {n}" for r, n in sorted(report.reasons.items())) or "-"
     median = f"{report.first_reply.median:.0f} min" if report.first_reply.median is not None else "-"
-    return texts.desk("report", lang, opened=report.handoffs, reasons=reasons, closed=report.returned_to_bot,
-                      waiting=len(store.open_cases(status=CaseStatus.WAITING)), median=median)
+    return texts.desk(
+        "report",
+        lang,
+        opened=report.handoffs,
+        reasons=reasons,
+        closed=report.returned_to_bot,
+        waiting=len(store.open_cases(status=CaseStatus.WAITING)),
+        median=median,
+    )
 
 
 def _groups(period: List[Case], key) -> Dict[str, Group]:
     buckets: Dict[str, List[Case]] = {}
     for case in period:
         buckets.setdefault(key(case), []).append(case)
-    return {name: Group(handoffs=len(group), reasons=_count(c.reason for c in group),
-                        first_reply=Durations.of(_first_replies(group)),
-                        resolution=Durations.of(_resolutions(group)))
-            for name, group in sorted(buckets.items())}
+    return {
+        name: Group(
+            handoffs=len(group),
+            reasons=_count(c.reason for c in group),
+            first_reply=Durations.of(_first_replies(group)),
+            resolution=Durations.of(_resolutions(group)),
+        )
+        for name, group in sorted(buckets.items())
+    }
 
 
 def _first_replies(period: List[Case]) -> List[float]:
@@ -133,10 +149,16 @@ def _conversations(store: CaseStore, start: datetime, end: datetime) -> int:
 
 def _failed_sends(store: CaseStore, start: datetime, end: datetime) -> int:
 
-    query = sa.select(sa.func.count()).select_from(outbox).where(
-        outbox.c.created_at >= start, outbox.c.created_at < end,
-        sa.or_(outbox.c.status == SendStatus.FAILED, outbox.c.delivery == "failed"),
-        sa.not_(sa.func.coalesce(outbox.c.error, "").like("skipped:%")))
+    query = (
+        sa.select(sa.func.count())
+        .select_from(outbox)
+        .where(
+            outbox.c.created_at >= start,
+            outbox.c.created_at < end,
+            sa.or_(outbox.c.status == SendStatus.FAILED, outbox.c.delivery == "failed"),
+            sa.not_(sa.func.coalesce(outbox.c.error, "").like("skipped:%")),
+        )
+    )
     with store.engine.connect() as conn:
         return int(conn.execute(query).scalar() or 0)
 

@@ -34,8 +34,11 @@ from posta.language import WORD
 FALLBACK = "nlu_fallback"
 # Where a message splits into parts that can each carry the risk: sentence ends, and the
 # words that start a second thought ("..., pero", "also", "ah y").
-_SENTENCE_BREAK = re.compile(r"[.!?;\n]+|,\s*(?=(?:y|pero|igual|ah|and|but|also|btw)\b)"
-                             r"|\s+(?=(?:pero|but|also|btw|ademas|además)\b)", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(
+    r"[.!?;\n]+|,\s*(?=(?:y|pero|igual|ah|and|but|also|btw)\b)"
+    r"|\s+(?=(?:pero|but|also|btw|ademas|además)\b)",
+    re.IGNORECASE,
+)
 MIN_SENTENCE_WORDS = 3
 
 
@@ -72,13 +75,16 @@ class Evidence:
 
     def mass(self, intents: Collection[str]) -> float:
         """The highest probability the whole message or one of its parts puts on `intents`."""
-        return max(sum(p for name, p in ranking.items() if name in intents)
-                   for ranking in [self.ranking, *self.sentence_rankings])
+        return max(
+            sum(p for name, p in ranking.items() if name in intents)
+            for ranking in [self.ranking, *self.sentence_rankings]
+        )
 
     def riskiest(self, intents: Collection[str]) -> str:
         """The most probable of `intents` in the ranking where they weigh most."""
-        ranking = max([self.ranking, *self.sentence_rankings],
-                      key=lambda r: sum(p for name, p in r.items() if name in intents))
+        ranking = max(
+            [self.ranking, *self.sentence_rankings], key=lambda r: sum(p for name, p in r.items() if name in intents)
+        )
         return max(intents, key=lambda name: ranking.get(name, 0.0))
 
 
@@ -89,8 +95,13 @@ class Verdict:
     confidence: float
 
 
-def judge(evidence: Evidence, thresholds: Thresholds, sensitive: Collection[str],
-          small_talk: Collection[str] = (), handoff: Collection[str] = ()) -> Verdict:
+def judge(
+    evidence: Evidence,
+    thresholds: Thresholds,
+    sensitive: Collection[str],
+    small_talk: Collection[str] = (),
+    handoff: Collection[str] = (),
+) -> Verdict:
     """The intent to act on. A top intent in `handoff` (already a person: a request, an
     order, out of scope) stands, unless the sensitive rules find more."""
     mass = evidence.mass(sensitive)
@@ -100,8 +111,11 @@ def judge(evidence: Evidence, thresholds: Thresholds, sensitive: Collection[str]
     confidence = evidence.ranking.get(top, 0.0)
     if top in handoff:
         return Verdict(top, "top", confidence)
-    if evidence.nearest_sensitive_intent and top not in sensitive and \
-            evidence.nearest_sensitive - evidence.nearest_top >= thresholds.closer_sensitive:
+    if (
+        evidence.nearest_sensitive_intent
+        and top not in sensitive
+        and evidence.nearest_sensitive - evidence.nearest_top >= thresholds.closer_sensitive
+    ):
         return Verdict(evidence.nearest_sensitive_intent, "near_sensitive", mass)
     if evidence.words == 0:
         return Verdict(FALLBACK, "no_words", confidence)
@@ -116,14 +130,17 @@ def judge(evidence: Evidence, thresholds: Thresholds, sensitive: Collection[str]
     return Verdict(top, "top", confidence)
 
 
-def handoff_score(evidence: Evidence, thresholds: Thresholds, sensitive: Collection[str],
-                  handoff: Collection[str]) -> float:
+def handoff_score(
+    evidence: Evidence, thresholds: Thresholds, sensitive: Collection[str], handoff: Collection[str]
+) -> float:
     """One number, higher when a person is more likely needed (for AUROC): the probability
     the classifier puts on `handoff` intents, or the sensitive mass and the unfamiliarity
     as shares of their thresholds, whichever is highest (1 or more whenever those two
     rules hand off)."""
-    signals = [sum(p for name, p in evidence.ranking.items() if name in handoff),
-               evidence.mass(sensitive) / max(thresholds.sensitive, 1e-6)]
+    signals = [
+        sum(p for name, p in evidence.ranking.items() if name in handoff),
+        evidence.mass(sensitive) / max(thresholds.sensitive, 1e-6),
+    ]
     if thresholds.familiar > 0:
         signals.append(thresholds.familiar / max(evidence.nearest, 1e-6))
     if evidence.words == 0:

@@ -26,7 +26,8 @@ def choose_agent(
     exclude: Collection[str] = (),
 ) -> Optional[Agent]:
     available = [
-        agent for agent in config.agents
+        agent
+        for agent in config.agents
         if team in agent.teams
         and agent.name not in exclude
         and agent.schedule.is_open(now)
@@ -34,8 +35,11 @@ def choose_agent(
     ]
     if not available:
         return None
-    return min(available, key=lambda agent: (
-        language not in agent.languages,
-        load.get(agent.name, 0),
-        last_assigned.get(agent.name) or NEVER,
-    ))
+    return min(
+        available,
+        key=lambda agent: (
+            language not in agent.languages,
+            load.get(agent.name, 0),
+            last_assigned.get(agent.name) or NEVER,
+        ),
+    )

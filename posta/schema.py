@@ -66,8 +66,7 @@ case_events = sa.Table(
     "posta_case_events",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("case_id", sa.Integer, sa.ForeignKey("posta_cases.id", ondelete="CASCADE"),
-              nullable=False, index=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("posta_cases.id", ondelete="CASCADE"), nullable=False, index=True),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),  # CaseEventKind
     sa.Column("actor", sa.String(255)),

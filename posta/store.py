@@ -88,18 +88,28 @@ class CaseStore:
         return Case.from_row(row) if row else None
 
     def open_case_for(self, conversation_id: str) -> Optional[Case]:
-        query = sa.select(cases).where(
-            cases.c.conversation_id == conversation_id, cases.c.status.in_(OPEN_STATUSES))
+        query = sa.select(cases).where(cases.c.conversation_id == conversation_id, cases.c.status.in_(OPEN_STATUSES))
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return Case.from_row(row) if row else None
 
-    def cases(self, *, open_only: bool = False, status: Optional[str] = None, conversation_id: Optional[str] = None,
-              agent: Optional[str] = None, team: Optional[str] = None) -> List[Case]:
+    def cases(
+        self,
+        *,
+        open_only: bool = False,
+        status: Optional[str] = None,
+        conversation_id: Optional[str] = None,
+        agent: Optional[str] = None,
+        team: Optional[str] = None,
+    ) -> List[Case]:
         """Cases matching every filter given; open ones come urgent first, then oldest first."""
         query = sa.select(cases)
-        for column, value in ((cases.c.status, status), (cases.c.conversation_id, conversation_id),
-                              (cases.c.agent, agent), (cases.c.team, team)):
+        for column, value in (
+            (cases.c.status, status),
+            (cases.c.conversation_id, conversation_id),
+            (cases.c.agent, agent),
+            (cases.c.team, team),
+        ):
             if value:
                 query = query.where(column == value)
         if open_only:
@@ -124,21 +134,34 @@ class CaseStore:
 
     def load_by_agent(self) -> Dict[str, int]:
         """How many open cases each agent holds."""
-        query = (sa.select(cases.c.agent, sa.func.count()).where(
-            cases.c.status.in_(OPEN_STATUSES), cases.c.agent.isnot(None)).group_by(cases.c.agent))
+        query = (
+            sa.select(cases.c.agent, sa.func.count())
+            .where(cases.c.status.in_(OPEN_STATUSES), cases.c.agent.isnot(None))
+            .group_by(cases.c.agent)
+        )
         with self.engine.connect() as conn:
             return {agent: count for agent, count in conn.execute(query)}
 
     def last_assignment_by_agent(self) -> Dict[str, datetime]:
-        query = sa.select(cases.c.agent, sa.func.max(cases.c.assigned_at)).where(
-            cases.c.agent.isnot(None)).group_by(cases.c.agent)
+        query = (
+            sa.select(cases.c.agent, sa.func.max(cases.c.assigned_at))
+            .where(cases.c.agent.isnot(None))
+            .group_by(cases.c.agent)
+        )
         with self.engine.connect() as conn:
             return {agent: UTCDateTime().process_result_value(at, None) for agent, at in conn.execute(query)}
 
     # -- writing -----------------------------------------------------------------------
 
-    def open_case(self, summary: CaseSummary, *, team: Optional[str], agent: Optional[str] = None,
-                  channel: Optional[str] = None, status: Optional[str] = None) -> Case:
+    def open_case(
+        self,
+        summary: CaseSummary,
+        *,
+        team: Optional[str],
+        agent: Optional[str] = None,
+        channel: Optional[str] = None,
+        status: Optional[str] = None,
+    ) -> Case:
         """Opens the conversation's case, or returns the one already open (a retried action
         must not open two)."""
         now = utcnow()
@@ -177,8 +200,11 @@ class CaseStore:
         if case is None:
             return None
         with self.engine.begin() as conn:
-            conn.execute(cases.update().where(cases.c.id == case.id).values(
-                status=CaseStatus.CLOSED, closed_at=utcnow(), closed_by=by))
+            conn.execute(
+                cases.update()
+                .where(cases.c.id == case.id)
+                .values(status=CaseStatus.CLOSED, closed_at=utcnow(), closed_by=by)
+            )
             self._record(conn, case.id, CaseEventKind.HANDED_BACK, by, None)
         return self.get(case.id)
 
@@ -186,12 +212,22 @@ class CaseStore:
         """The agent takes the case. Raises CaseUnavailable if it is closed or someone else has it."""
         now = utcnow()
         with self.engine.begin() as conn:
-            taken = conn.execute(cases.update().where(
-                cases.c.id == case_id,
-                sa.or_(cases.c.status.in_((CaseStatus.WAITING, CaseStatus.ASSIGNED)),
-                       sa.and_(cases.c.status == CaseStatus.ACTIVE, cases.c.agent == agent))).values(
-                status=CaseStatus.ACTIVE, agent=agent, taken_at=sa.func.coalesce(cases.c.taken_at, now),
-                assigned_at=sa.func.coalesce(cases.c.assigned_at, now))).rowcount
+            taken = conn.execute(
+                cases.update()
+                .where(
+                    cases.c.id == case_id,
+                    sa.or_(
+                        cases.c.status.in_((CaseStatus.WAITING, CaseStatus.ASSIGNED)),
+                        sa.and_(cases.c.status == CaseStatus.ACTIVE, cases.c.agent == agent),
+                    ),
+                )
+                .values(
+                    status=CaseStatus.ACTIVE,
+                    agent=agent,
+                    taken_at=sa.func.coalesce(cases.c.taken_at, now),
+                    assigned_at=sa.func.coalesce(cases.c.assigned_at, now),
+                )
+            ).rowcount
             if taken:
                 self._record(conn, case_id, CaseEventKind.TAKEN, agent, None)
         case = self.get(case_id)
@@ -202,9 +238,17 @@ class CaseStore:
     def reassign(self, case_id: int, *, team: str, agent: Optional[str], by: Optional[str], kind: str) -> Case:
         """Moves an open case to another agent or to a team's queue (pass, transfer)."""
         with self.engine.begin() as conn:
-            moved = conn.execute(cases.update().where(cases.c.id == case_id, cases.c.status.in_(OPEN_STATUSES)).values(
-                team=team, agent=agent, status=CaseStatus.ASSIGNED if agent else CaseStatus.WAITING, taken_at=None,
-                assigned_at=utcnow())).rowcount
+            moved = conn.execute(
+                cases.update()
+                .where(cases.c.id == case_id, cases.c.status.in_(OPEN_STATUSES))
+                .values(
+                    team=team,
+                    agent=agent,
+                    status=CaseStatus.ASSIGNED if agent else CaseStatus.WAITING,
+                    taken_at=None,
+                    assigned_at=utcnow(),
+                )
+            ).rowcount
             if moved:
                 self._record(conn, case_id, kind, by, agent or f"queue:{team}")
         case = self.get(case_id)
@@ -215,8 +259,11 @@ class CaseStore:
     def first_reply(self, case_id: int) -> None:
         """Marks when a person first wrote to the customer (kept if already set)."""
         with self.engine.begin() as conn:
-            conn.execute(cases.update().where(cases.c.id == case_id, cases.c.first_reply_at.is_(None)).values(
-                first_reply_at=utcnow()))
+            conn.execute(
+                cases.update()
+                .where(cases.c.id == case_id, cases.c.first_reply_at.is_(None))
+                .values(first_reply_at=utcnow())
+            )
 
     def latest_case_for(self, conversation_id: str) -> Optional[Case]:
         query = sa.select(cases).where(cases.c.conversation_id == conversation_id).order_by(cases.c.id.desc())
@@ -232,5 +279,4 @@ class CaseStore:
     def _record(conn, case_id: int, kind: str, actor: Optional[str], detail: Optional[Any]) -> None:
         if detail is not None and not isinstance(detail, str):
             detail = json.dumps(detail, ensure_ascii=False)
-        conn.execute(case_events.insert().values(case_id=case_id, at=utcnow(), kind=kind,
-                                                 actor=actor, detail=detail))
+        conn.execute(case_events.insert().values(case_id=case_id, at=utcnow(), kind=kind, actor=actor, detail=detail))

@@ -67,8 +67,9 @@ class CaseSummary:
             since = _local_clock(self.started_at, tz)
             lines.append(f"{say('since')}: {since}" + (f" · {say('after_hours')}" if self.after_hours else ""))
         if self.facts:
-            shown = ", ".join(f"{say('fact_' + f['kind'])} {f['text' if f['kind'] == 'product' else 'value']}"
-                              for f in self.facts)
+            shown = ", ".join(
+                f"{say('fact_' + f['kind'])} {f['text' if f['kind'] == 'product' else 'value']}" for f in self.facts
+            )
             lines.append(f"{say('facts')}: {shown}")
         lines.append(f"{say('messages')}:")
         for number, message in enumerate(self.messages, start=1):
@@ -139,8 +140,11 @@ def latest_topic(events: Iterable[Dict[str, Any]]) -> Optional[str]:
 
 
 def _customer_message(event: Dict[str, Any]) -> CustomerMessage:
-    return CustomerMessage(text=rasa_events.customer_text(event), at=rasa_events.iso_time(event),
-                           media=rasa_events.metadata(event).get("media"))
+    return CustomerMessage(
+        text=rasa_events.customer_text(event),
+        at=rasa_events.iso_time(event),
+        media=rasa_events.metadata(event).get("media"),
+    )
 
 
 def _message_text(message: CustomerMessage, lang: str) -> str:

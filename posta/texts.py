@@ -15,54 +15,132 @@ WEEKDAY_NAMES = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 MONTH_NAMES = {
-    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-           "septiembre", "octubre", "noviembre", "diciembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
+    "es": (
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 LABELS: Dict[str, Dict[str, str]] = {
     "es": {
-        "case": "Caso", "urgent": "URGENTE", "customer": "Cliente", "language": "Idioma",
-        "reason": "Motivo", "topic": "Tema", "since": "Desde", "facts": "Datos",
-        "messages": "Lo que escribió", "bot_answered": "El bot ya respondió",
-        "nothing": "nada", "after_hours": "fuera de horario", "media": "adjunto",
-        "lang_es": "español", "lang_en": "inglés",
-        "reason_unsure": "el bot no supo responder", "reason_requested": "pidió una persona",
-        "reason_sensitive": "tema sensible", "reason_agent_takeover": "tomado por el equipo",
-        "fact_order_number": "pedido", "fact_product": "producto", "fact_date": "fecha",
+        "case": "Caso",
+        "urgent": "URGENTE",
+        "customer": "Cliente",
+        "language": "Idioma",
+        "reason": "Motivo",
+        "topic": "Tema",
+        "since": "Desde",
+        "facts": "Datos",
+        "messages": "Lo que escribió",
+        "bot_answered": "El bot ya respondió",
+        "nothing": "nada",
+        "after_hours": "fuera de horario",
+        "media": "adjunto",
+        "lang_es": "español",
+        "lang_en": "inglés",
+        "reason_unsure": "el bot no supo responder",
+        "reason_requested": "pidió una persona",
+        "reason_sensitive": "tema sensible",
+        "reason_agent_takeover": "tomado por el equipo",
+        "fact_order_number": "pedido",
+        "fact_product": "producto",
+        "fact_date": "fecha",
         "fact_amount": "monto",
-        "closed": "cerrado", "and": "y", "today": "hoy", "tomorrow": "mañana",
+        "closed": "cerrado",
+        "and": "y",
+        "today": "hoy",
+        "tomorrow": "mañana",
     },
     "en": {
-        "case": "Case", "urgent": "URGENT", "customer": "Customer", "language": "Language",
-        "reason": "Reason", "topic": "Topic", "since": "Since", "facts": "Facts",
-        "messages": "What they wrote", "bot_answered": "The bot already answered",
-        "nothing": "nothing", "after_hours": "after hours", "media": "attachment",
-        "lang_es": "Spanish", "lang_en": "English",
-        "reason_unsure": "the bot could not answer", "reason_requested": "asked for a person",
-        "reason_sensitive": "sensitive", "reason_agent_takeover": "taken over by the team",
-        "fact_order_number": "order", "fact_product": "product", "fact_date": "date",
+        "case": "Case",
+        "urgent": "URGENT",
+        "customer": "Customer",
+        "language": "Language",
+        "reason": "Reason",
+        "topic": "Topic",
+        "since": "Since",
+        "facts": "Facts",
+        "messages": "What they wrote",
+        "bot_answered": "The bot already answered",
+        "nothing": "nothing",
+        "after_hours": "after hours",
+        "media": "attachment",
+        "lang_es": "Spanish",
+        "lang_en": "English",
+        "reason_unsure": "the bot could not answer",
+        "reason_requested": "asked for a person",
+        "reason_sensitive": "sensitive",
+        "reason_agent_takeover": "taken over by the team",
+        "fact_order_number": "order",
+        "fact_product": "product",
+        "fact_date": "date",
         "fact_amount": "amount",
-        "closed": "closed", "and": "and", "today": "today", "tomorrow": "tomorrow",
+        "closed": "closed",
+        "and": "and",
+        "today": "today",
+        "tomorrow": "tomorrow",
     },
 }
 
 TOPICS = {
     "es": {
-        "general": "consulta general", "catalogue": "productos y precios", "payment": "pagos",
-        "shipping": "envíos", "eye_exam": "turno para control visual", "order": "estado de un pedido",
-        "hours": "horarios", "location": "ubicación", "warranty": "garantía",
-        "return_policy": "política de cambios", "complaint": "reclamo", "return": "devolución o cambio",
-        "health": "salud visual", "legal": "amenaza legal", "billing": "cobro en disputa",
+        "general": "consulta general",
+        "catalogue": "productos y precios",
+        "payment": "pagos",
+        "shipping": "envíos",
+        "eye_exam": "turno para control visual",
+        "order": "estado de un pedido",
+        "hours": "horarios",
+        "location": "ubicación",
+        "warranty": "garantía",
+        "return_policy": "política de cambios",
+        "complaint": "reclamo",
+        "return": "devolución o cambio",
+        "health": "salud visual",
+        "legal": "amenaza legal",
+        "billing": "cobro en disputa",
         "media": "adjunto que el bot no puede leer",
     },
     "en": {
-        "general": "general question", "catalogue": "products and prices", "payment": "payments",
-        "shipping": "shipping", "eye_exam": "eye exam booking", "order": "order status",
-        "hours": "opening hours", "location": "location", "warranty": "warranty",
-        "return_policy": "return policy", "complaint": "complaint", "return": "return or exchange",
-        "health": "eye health", "legal": "legal threat", "billing": "billing dispute",
+        "general": "general question",
+        "catalogue": "products and prices",
+        "payment": "payments",
+        "shipping": "shipping",
+        "eye_exam": "eye exam booking",
+        "order": "order status",
+        "hours": "opening hours",
+        "location": "location",
+        "warranty": "warranty",
+        "return_policy": "return policy",
+        "complaint": "complaint",
+        "return": "return or exchange",
+        "health": "eye health",
+        "legal": "legal threat",
+        "billing": "billing dispute",
         "media": "attachment the bot cannot read",
     },
 }
@@ -122,8 +200,7 @@ def weekly_hours(table: Mapping[str, Sequence[Tuple]], lang: str) -> str:
             start = i
     parts = []
     for first, last, ranges in groups:
-        span = names[first] if first == last else (
-            f"{names[first]} {'a' if lang == 'es' else 'to'} {names[last]}")
+        span = names[first] if first == last else (f"{names[first]} {'a' if lang == 'es' else 'to'} {names[last]}")
         hours = ", ".join(f"{a.strftime('%H:%M')}–{b.strftime('%H:%M')}" for a, b in ranges)
         parts.append(f"{span} {hours or label('closed', lang)}")
     text = "; ".join(parts)
@@ -158,7 +235,7 @@ DESK = {
         "handed_back": "Caso #{case} devuelto al bot. ¡Gracias!",
         "passed": "Pasaste el caso #{case}.",
         "transferred": "Caso #{case} transferido a {target}.",
-        "unknown_target": "No conozco a \"{target}\". Podés transferir a: {options}.",
+        "unknown_target": 'No conozco a "{target}". Podés transferir a: {options}.',
         "switched": "Ahora estás con el caso #{case} ({customer}).",
         "noted": "Nota guardada en el caso #{case}.",
         "mine": "Tus casos:",
@@ -176,10 +253,12 @@ DESK = {
         "digest_take": "Escribí *tomar N* para tomar uno.",
         "erased": "Listo: borré todo lo de {customer} ({rows} registros).",
         "admins_only": "Solo un admin puede hacer eso.",
-        "help": ("Comandos:\n*tomar 12* tomar un caso (o *tomar <teléfono>* para un chat de tus equipos)\n*pasar* pasar el caso\n"
-                 "*listo* devolver el chat al bot\n*casos* tus casos y la fila\n*cambiar 12* cambiar de caso activo\n"
-                 "*nota ...* nota privada\n*transferir a Bruno* o *a soporte*\n*reporte* números de hoy\n"
-                 "Lo demás que escribas le llega al cliente de tu caso activo. Responder a una notificación elige ese caso."),
+        "help": (
+            "Comandos:\n*tomar 12* tomar un caso (o *tomar <teléfono>* para un chat de tus equipos)\n*pasar* pasar el caso\n"
+            "*listo* devolver el chat al bot\n*casos* tus casos y la fila\n*cambiar 12* cambiar de caso activo\n"
+            "*nota ...* nota privada\n*transferir a Bruno* o *a soporte*\n*reporte* números de hoy\n"
+            "Lo demás que escribas le llega al cliente de tu caso activo. Responder a una notificación elige ese caso."
+        ),
     },
     "en": {
         "offer": "Will you take case #{case}?",
@@ -200,7 +279,7 @@ DESK = {
         "handed_back": "Case #{case} handed back to the bot. Thanks!",
         "passed": "You passed case #{case}.",
         "transferred": "Case #{case} transferred to {target}.",
-        "unknown_target": "I don't know \"{target}\". You can transfer to: {options}.",
+        "unknown_target": 'I don\'t know "{target}". You can transfer to: {options}.',
         "switched": "You are now on case #{case} ({customer}).",
         "noted": "Note saved on case #{case}.",
         "mine": "Your cases:",
@@ -218,10 +297,12 @@ DESK = {
         "digest_take": "Write *take N* to take one.",
         "erased": "Done: everything about {customer} is erased ({rows} rows).",
         "admins_only": "Only an admin can do that.",
-        "help": ("Commands:\n*take 12* take a case (or *take <phone>* for a chat of your teams)\n*pass* pass the case\n"
-                 "*done* hand the chat back to the bot\n*cases* your cases and the queue\n*switch 12* change the active case\n"
-                 "*note ...* private note\n*transfer to Bruno* or *to support*\n*report* today's numbers\n"
-                 "Anything else you write goes to the customer of your active case. Replying to a notification picks that case."),
+        "help": (
+            "Commands:\n*take 12* take a case (or *take <phone>* for a chat of your teams)\n*pass* pass the case\n"
+            "*done* hand the chat back to the bot\n*cases* your cases and the queue\n*switch 12* change the active case\n"
+            "*note ...* private note\n*transfer to Bruno* or *to support*\n*report* today's numbers\n"
+            "Anything else you write goes to the customer of your active case. Replying to a notification picks that case."
+        ),
     },
 }
 

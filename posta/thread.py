@@ -27,10 +27,15 @@ def lines(events: Iterable[Dict[str, Any]], lang: str = "es") -> List[Line]:
     for event in events:
         kind, at = event.get("event"), rasa_events.iso_time(event)
         if rasa_events.is_customer_message(event):
-            result.append(Line("customer", texts.media_placeholder(rasa_events.metadata(event).get("media"), lang)
-                               or rasa_events.customer_text(event), at))
+            result.append(
+                Line(
+                    "customer",
+                    texts.media_placeholder(rasa_events.metadata(event).get("media"), lang)
+                    or rasa_events.customer_text(event),
+                    at,
+                )
+            )
         elif kind == "bot" and (event.get("text") or ""):
             agent = rasa_events.metadata(event).get("agent")
             result.append(Line("agent" if agent else "bot", event["text"], at, agent))
     return result
-

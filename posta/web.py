@@ -55,8 +55,10 @@ def secret(variable: str, what: str, env: Mapping[str, str] = os.environ) -> str
     value = env.get(variable, "")
     if len(value) < MIN_SECRET:
         problem = "is not set" if not value else f"is shorter than {MIN_SECRET} characters"
-        raise NotConfigured(f"{variable} {problem}: {what}. `make run` keeps one in .posta/secrets.env; "
-                            f"elsewhere set it, e.g. {variable}=$(openssl rand -hex 24)")
+        raise NotConfigured(
+            f"{variable} {problem}: {what}. `make run` keeps one in .posta/secrets.env; "
+            f"elsewhere set it, e.g. {variable}=$(openssl rand -hex 24)"
+        )
     return value
 
 

@@ -65,6 +65,7 @@ def kind(intent: str) -> str:
 
 # -- scoring messages as the pipeline does ------------------------------------------------
 
+
 def diet_rankings(train: Sequence[Example], texts: Sequence[str], name: str) -> List[Dict[str, float]]:
     """DIET's rankings of `texts` when trained on `train` (cached by content)."""
     key = hashlib.sha1(json.dumps([list(train), list(texts), pipeline.diet_config()]).encode()).hexdigest()[:16]
@@ -80,15 +81,15 @@ def diet_rankings(train: Sequence[Example], texts: Sequence[str], name: str) -> 
     return rankings
 
 
-def evidence(train: Sequence[Example], texts: Sequence[str], name: str, encoder: str, C: float,
-             weight: float) -> List[risk.Evidence]:
+def evidence(
+    train: Sequence[Example], texts: Sequence[str], name: str, encoder: str, C: float, weight: float
+) -> List[risk.Evidence]:
     trained = Trained.fit([t for t, _ in train], [i for _, i in train], C, encoder)
     from components.embeddings import embed
 
     own = trained.rankings(embed(list(texts), encoder))
     diet = diet_rankings(train, texts, name)
-    rankings = [dict(blend(o, [{"name": k, "confidence": v} for k, v in d.items()], weight))
-                for o, d in zip(own, diet)]
+    rankings = [dict(blend(o, [{"name": k, "confidence": v} for k, v in d.items()], weight)) for o, d in zip(own, diet)]
     return trained.evidence(list(texts), encoder, SMALL_TALK, sorted(SENSITIVE_INTENTS), rankings)
 
 
@@ -105,6 +106,7 @@ def out_of_fold(train: Sequence[Example], folds: int, encoder: str, C: float, we
 
 
 # -- deciding and counting -----------------------------------------------------------------
+
 
 def outcomes(scored, thresholds: risk.Thresholds) -> Dict[str, int]:
     counts: Counter = Counter()
@@ -143,8 +145,14 @@ def choose(validation, others, passes: int = 3) -> Tuple[risk.Thresholds, Dict[s
         on_validation = outcomes(validation, thresholds)
         counts = outcomes(scored, thresholds)
         missed_person = on_validation.get("missed_sensitive", 0) + on_validation.get("missed_requested", 0)
-        handing_off_more = (-thresholds.sensitive, thresholds.closer_sensitive, -thresholds.familiar,
-                            thresholds.closer_out_of_scope, -thresholds.small_talk, -thresholds.fallback)
+        handing_off_more = (
+            -thresholds.sensitive,
+            thresholds.closer_sensitive,
+            -thresholds.familiar,
+            thresholds.closer_out_of_scope,
+            -thresholds.small_talk,
+            -thresholds.fallback,
+        )
         return (missed_person, cost(counts), *handing_off_more), counts
 
     current = risk.Thresholds()
@@ -169,8 +177,9 @@ def before(scored) -> Dict[str, int]:
     for (text, gold), seen in scored:
         top = seen.top
         hit = lexicon.match(text) if top not in HANDOFF_INTENTS - {"out_of_scope"} else None
-        intent = lexicon.INTENT_FOR_CATEGORY[hit.category] if hit else (
-            top if seen.ranking[top] >= 0.3 else risk.FALLBACK)
+        intent = (
+            lexicon.INTENT_FOR_CATEGORY[hit.category] if hit else (top if seen.ranking[top] >= 0.3 else risk.FALLBACK)
+        )
         want, got = kind(gold), kind(intent)
         counts[f"needs_{want}"] += 1
         if want == "answer":
@@ -182,10 +191,12 @@ def before(scored) -> Dict[str, int]:
 
 def row(name: str, counts: Dict[str, int]) -> str:
     needs = {k: counts.get(f"needs_{k}", 0) for k in ("requested", "sensitive", "unsure", "answer")}
-    return (f"| {name} | {counts.get('missed_requested', 0)} of {needs['requested']} | "
-            f"{counts.get('missed_sensitive', 0)} of {needs['sensitive']} | {counts.get('missed_unsure', 0)} of "
-            f"{needs['unsure']} | {counts.get('unnecessary', 0)} of {needs['answer']} "
-            f"({counts.get('unnecessary', 0) / max(needs['answer'], 1):.1%}) |")
+    return (
+        f"| {name} | {counts.get('missed_requested', 0)} of {needs['requested']} | "
+        f"{counts.get('missed_sensitive', 0)} of {needs['sensitive']} | {counts.get('missed_unsure', 0)} of "
+        f"{needs['unsure']} | {counts.get('unnecessary', 0)} of {needs['answer']} "
+        f"({counts.get('unnecessary', 0) / max(needs['answer'], 1):.1%}) |"
+    )
 
 
 def main() -> None:
@@ -204,18 +215,21 @@ def main() -> None:
     held_out = out_of_fold(train, args.folds, args.encoder, args.C, weight)
     texts = [t for t, _ in validation + test]
     full = evidence(train, texts, "all", args.encoder, args.C, weight)
-    scored_validation = list(zip(validation, full[:len(validation)]))
-    scored_test = list(zip(test, full[len(validation):]))
+    scored_validation = list(zip(validation, full[: len(validation)]))
+    scored_test = list(zip(test, full[len(validation) :]))
     chosen, selection = choose(scored_validation, held_out)
     mass_only = risk.Thresholds(sensitive=0.2, fallback=0.3)
     lines = [
-        "# Handoff thresholds", "",
+        "# Handoff thresholds",
+        "",
         f"Encoder `{args.encoder}` (C = {args.C}), blended with DIET at weight {weight}. Chosen on "
         f"{len(held_out)} training examples scored out of fold ({args.folds} folds) and the "
         f"{len(validation)} validation messages: no missed sensitive case or request on the validation set, then "
         f"the lowest cost, a missed sensitive case or request counting as {PERSON_COST} unnecessary handoffs and a "
-        f"missed unsure message as {UNSURE_COST} (`scripts/choose_thresholds.py`). The test set only reports.", "",
-        "Chosen: " + ", ".join(f"{k} {v}" for k, v in chosen.__dict__.items()) + ".", "",
+        f"missed unsure message as {UNSURE_COST} (`scripts/choose_thresholds.py`). The test set only reports.",
+        "",
+        "Chosen: " + ", ".join(f"{k} {v}" for k, v in chosen.__dict__.items()) + ".",
+        "",
         "| decision | missed requested | missed sensitive | missed unsure | unnecessary handoffs |",
         "|---|---|---|---|---|",
         row("selection set (out of fold + validation), chosen", selection),
@@ -223,9 +237,11 @@ def main() -> None:
         row("test: sensitive mass 0.2, fallback 0.3 + lexicon", outcomes(scored_test, mass_only)),
         row("test: chosen", outcomes(scored_test, chosen)),
     ]
-    errors = [f"{kind(g)} -> {handoff_risk.decide(s, t, chosen, SMALL_TALK).intent}: {t}"
-              for (t, g), s in scored_test if (kind(g) == "answer") != (kind(
-                  handoff_risk.decide(s, t, chosen, SMALL_TALK).intent) == "answer")]
+    errors = [
+        f"{kind(g)} -> {handoff_risk.decide(s, t, chosen, SMALL_TALK).intent}: {t}"
+        for (t, g), s in scored_test
+        if (kind(g) == "answer") != (kind(handoff_risk.decide(s, t, chosen, SMALL_TALK).intent) == "answer")
+    ]
     (WORK / f"test-errors-{args.encoder}.txt").write_text("\n".join(errors) + "\n")
     (WORK / f"chosen-{args.encoder}.json").write_text(json.dumps(chosen.__dict__))
     Path(args.out).write_text("\n".join(lines) + "\n")

@@ -55,20 +55,45 @@ class Simulator:
 
     def timeline(self) -> List[Dict[str, Any]]:
         """Every message to or from a phone, in time order."""
-        delivered = [{"at": r.at, "phone": r.body.get("to"), "direction": "in", "body": r.body, "id": r.wamid}
-                     for r in self.graph.attempts() if r.accepted]
+        delivered = [
+            {"at": r.at, "phone": r.body.get("to"), "direction": "in", "body": r.body, "id": r.wamid}
+            for r in self.graph.attempts()
+            if r.accepted
+        ]
         return sorted(delivered + self.sent, key=lambda m: m["at"])
 
     async def write(self, phone: str, name: str, message: Dict[str, Any]) -> int:
         """Posts what a phone wrote to the business number, as Meta would; returns the status."""
-        message = {"from": phone, "id": f"wamid.SIM{int(time.time() * 1000)}{next(self._ids)}",
-                   "timestamp": str(int(time.time())), **message}
-        body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "SIM", "changes": [{
-            "field": "messages", "value": {
-                "messaging_product": "whatsapp",
-                "metadata": {"display_phone_number": BUSINESS_NUMBER, "phone_number_id": self.graph.phone_number_id},
-                "contacts": [{"profile": {"name": name}, "wa_id": phone}],
-                "messages": [message]}}]}]}).encode()
+        message = {
+            "from": phone,
+            "id": f"wamid.SIM{int(time.time() * 1000)}{next(self._ids)}",
+            "timestamp": str(int(time.time())),
+            **message,
+        }
+        body = json.dumps(
+            {
+                "object": "whatsapp_business_account",
+                "entry": [
+                    {
+                        "id": "SIM",
+                        "changes": [
+                            {
+                                "field": "messages",
+                                "value": {
+                                    "messaging_product": "whatsapp",
+                                    "metadata": {
+                                        "display_phone_number": BUSINESS_NUMBER,
+                                        "phone_number_id": self.graph.phone_number_id,
+                                    },
+                                    "contacts": [{"profile": {"name": name}, "wa_id": phone}],
+                                    "messages": [message],
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        ).encode()
         headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, self.app_secret)}
         async with aiohttp.ClientSession() as session:
             async with session.post(self.webhook_url, data=body, headers=headers) as response:
@@ -121,14 +146,25 @@ def _message(data: Dict[str, Any]) -> Dict[str, Any]:
     if data.get("button"):
         button = data["button"]
         kind = "list_reply" if button.get("list") else "button_reply"
-        return {"type": "interactive", "interactive": {"type": kind, kind: {"id": button["id"],
-                                                                             "title": button["title"]}}, **context}
+        return {
+            "type": "interactive",
+            "interactive": {"type": kind, kind: {"id": button["id"], "title": button["title"]}},
+            **context,
+        }
     if data.get("media") == "voice":
-        return {"type": "audio", "audio": {"id": f"SIMVOICE{int(time.time())}", "mime_type": "audio/ogg; codecs=opus",
-                                           "voice": True}}
+        return {
+            "type": "audio",
+            "audio": {"id": f"SIMVOICE{int(time.time())}", "mime_type": "audio/ogg; codecs=opus", "voice": True},
+        }
     if data.get("media") == "image":
-        return {"type": "image", "image": {"id": f"SIMIMAGE{int(time.time())}", "mime_type": "image/jpeg",
-                                           "caption": data.get("text") or ""}}
+        return {
+            "type": "image",
+            "image": {
+                "id": f"SIMIMAGE{int(time.time())}",
+                "mime_type": "image/jpeg",
+                "caption": data.get("text") or "",
+            },
+        }
     return {"type": "text", "text": {"body": str(data.get("text", ""))}, **context}
 
 

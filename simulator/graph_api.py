@@ -22,10 +22,32 @@ from aiohttp import web
 
 from posta.whatsapp.graph import ErrorCode
 
-LIMITS = {"text": 4096, "interactive_body": 1024, "buttons": 3, "button_title": 20, "button_id": 256,
-          "rows": 10, "row_title": 24, "row_description": 72, "row_id": 200, "list_button": 20, "caption": 1024}
-TYPES = ("text", "interactive", "image", "template", "document", "audio", "video", "sticker", "location",
-         "reaction", "contacts")
+LIMITS = {
+    "text": 4096,
+    "interactive_body": 1024,
+    "buttons": 3,
+    "button_title": 20,
+    "button_id": 256,
+    "rows": 10,
+    "row_title": 24,
+    "row_description": 72,
+    "row_id": 200,
+    "list_button": 20,
+    "caption": 1024,
+}
+TYPES = (
+    "text",
+    "interactive",
+    "image",
+    "template",
+    "document",
+    "audio",
+    "video",
+    "sticker",
+    "location",
+    "reaction",
+    "contacts",
+)
 
 
 @dataclass
@@ -94,8 +116,11 @@ class FakeGraphAPI:
             if self._plan:
                 planned = self._plan.popleft()
             elif time.time() < self._outage[0]:
-                planned = [("status", (500, ErrorCode.SOMETHING_WENT_WRONG)), ("status", (429, ErrorCode.THROUGHPUT_LIMIT)),
-                           ("timeout", self._outage[1])][next(self._outage_turn) % 3]
+                planned = [
+                    ("status", (500, ErrorCode.SOMETHING_WENT_WRONG)),
+                    ("status", (429, ErrorCode.THROUGHPUT_LIMIT)),
+                    ("timeout", self._outage[1]),
+                ][next(self._outage_turn) % 3]
         raw = await request.read()
         try:
             body = json.loads(raw)
@@ -106,8 +131,9 @@ class FakeGraphAPI:
             planned = ("status", (500, 131000))  # if the caller is still waiting
         status, answer = self._answer(request, body, planned)
         wamid = answer.get("messages", [{}])[0].get("id") if status == 200 else None
-        recorded = Recorded(time.time(), request.path, request.headers.get("Authorization"), body, status, answer,
-                            wamid)
+        recorded = Recorded(
+            time.time(), request.path, request.headers.get("Authorization"), body, status, answer, wamid
+        )
         with self._lock:
             self.requests.append(recorded)
             if isinstance(body, dict):
@@ -128,8 +154,11 @@ class FakeGraphAPI:
         if problem:
             return 400, _error(131009, "Parameter value is not valid", problem)
         to = body["to"]
-        return 200, {"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
-                     "messages": [{"id": f"wamid.FAKE{next(self._ids):08d}"}]}
+        return 200, {
+            "messaging_product": "whatsapp",
+            "contacts": [{"input": to, "wa_id": to}],
+            "messages": [{"id": f"wamid.FAKE{next(self._ids):08d}"}],
+        }
 
     # -- running it -----------------------------------------------------------------------
 
@@ -201,8 +230,12 @@ def _check_interactive(content: Dict[str, Any]) -> Optional[str]:
 
 
 def _error(code: int, message: str, details: Optional[str] = None) -> Dict[str, Any]:
-    error: Dict[str, Any] = {"message": f"(#{code}) {message}", "type": "OAuthException", "code": code,
-                             "fbtrace_id": "FAKEtrace"}
+    error: Dict[str, Any] = {
+        "message": f"(#{code}) {message}",
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "FAKEtrace",
+    }
     if details:
         error["error_data"] = {"messaging_product": "whatsapp", "details": details}
     return {"error": error}

@@ -33,8 +33,14 @@ from simulator.app import Simulator
 
 TESTS = Path(__file__).resolve().parent
 # What each directory's tests need, as a marker (pyproject.toml): `-m unit` is the fast path.
-MARKERS = {"unit": "unit", "integration": "integration", "security": "integration", "bench": "integration",
-           "browser": "browser", "production": "production"}
+MARKERS = {
+    "unit": "unit",
+    "integration": "integration",
+    "security": "integration",
+    "bench": "integration",
+    "browser": "browser",
+    "production": "production",
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -120,11 +126,17 @@ def production(tmp_path_factory):
         pytest.fail(f"the production profile needs Redis on 127.0.0.1:6379: {error}")
     simulator = Simulator("", APP_SECRET)
     server = simulator.start_in_thread()
-    env = {**whatsapp_env(simulator.graph, server.url), "POSTA_NOW": OPEN_HOURS, "POSTA_JOBS_EVERY": "0",
-           "POSTA_API_TOKEN": uuid.uuid4().hex, "POSTA_PASSWORD_HASH_CARLA": hash_password(CARLA_PASSWORD),
-           # Quick recovery for a short test: a dead replica's message and Redis lock are
-           # taken over after seconds, not the production half minute.
-           "POSTA_INBOX_STALE_SECONDS": "5", "TICKET_LOCK_LIFETIME": "5"}
+    env = {
+        **whatsapp_env(simulator.graph, server.url),
+        "POSTA_NOW": OPEN_HOURS,
+        "POSTA_JOBS_EVERY": "0",
+        "POSTA_API_TOKEN": uuid.uuid4().hex,
+        "POSTA_PASSWORD_HASH_CARLA": hash_password(CARLA_PASSWORD),
+        # Quick recovery for a short test: a dead replica's message and Redis lock are
+        # taken over after seconds, not the production half minute.
+        "POSTA_INBOX_STALE_SECONDS": "5",
+        "TICKET_LOCK_LIFETIME": "5",
+    }
     with fresh_postgres_database("posta_prod") as url:
         profile = ProductionProfile(url, tmp_path_factory.mktemp("production"), replicas=2, redis_db=3, env=env)
         simulator.webhook_url = f"{profile.url}/webhooks/whatsapp/webhook"

@@ -75,4 +75,3 @@ def _one_at_a_time(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-

@@ -39,5 +39,8 @@ class Contacts:
 
 def seen(conn, phone: str, name: Optional[str]) -> None:
     values = {"last_inbound_at": utcnow(), **({"name": name} if name else {})}
-    conn.execute(insert(conn.engine, contacts).values(phone=phone, **values).on_conflict_do_update(
-        index_elements=[contacts.c.phone], set_=values))
+    conn.execute(
+        insert(conn.engine, contacts)
+        .values(phone=phone, **values)
+        .on_conflict_do_update(index_elements=[contacts.c.phone], set_=values)
+    )

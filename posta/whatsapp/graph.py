@@ -18,6 +18,7 @@ import aiohttp
 
 logger = logging.getLogger(__name__)
 
+
 class ErrorCode(IntEnum):
     """The Cloud API error codes Posta acts on (Meta's "Error codes" reference)."""
 
@@ -35,10 +36,20 @@ class ErrorCode(IntEnum):
 
 
 # Where waiting and trying again can succeed.
-RETRYABLE_CODES = frozenset({ErrorCode.API_UNKNOWN, ErrorCode.API_SERVICE, ErrorCode.API_TOO_MANY_CALLS,
-                             ErrorCode.API_USER_TOO_MANY_CALLS, ErrorCode.ACCOUNT_RATE_LIMIT,
-                             ErrorCode.THROUGHPUT_LIMIT, ErrorCode.SOMETHING_WENT_WRONG,
-                             ErrorCode.SERVICE_UNAVAILABLE, ErrorCode.SPAM_RATE_LIMIT, ErrorCode.PAIR_RATE_LIMIT})
+RETRYABLE_CODES = frozenset(
+    {
+        ErrorCode.API_UNKNOWN,
+        ErrorCode.API_SERVICE,
+        ErrorCode.API_TOO_MANY_CALLS,
+        ErrorCode.API_USER_TOO_MANY_CALLS,
+        ErrorCode.ACCOUNT_RATE_LIMIT,
+        ErrorCode.THROUGHPUT_LIMIT,
+        ErrorCode.SOMETHING_WENT_WRONG,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        ErrorCode.SPAM_RATE_LIMIT,
+        ErrorCode.PAIR_RATE_LIMIT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,8 @@ class GraphClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
-                headers={"Authorization": f"Bearer {self.settings.access_token}"})
+                headers={"Authorization": f"Bearer {self.settings.access_token}"},
+            )
         return self._session
 
 

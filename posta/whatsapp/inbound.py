@@ -94,7 +94,7 @@ def signature_is_valid(body: bytes, header: Optional[str], app_secret: str) -> b
     if not header or not header.startswith("sha256=") or not app_secret:
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return web.same_secret(header[len("sha256="):].strip().lower(), expected)
+    return web.same_secret(header[len("sha256=") :].strip().lower(), expected)
 
 
 def sign(body: bytes, app_secret: str) -> str:
@@ -109,17 +109,26 @@ def parse(payload: Any, number_id: Optional[str] = None) -> List[Update]:
     for value in _values(payload):
         if number_id is not None and not (number_id and _number(value) == number_id):
             continue  # an unset number_id matches nothing
-        names = {c.get("wa_id"): (c.get("profile") or {}).get("name")
-                 for c in _list(value, "contacts") if isinstance(c, dict)}
+        names = {
+            c.get("wa_id"): (c.get("profile") or {}).get("name")
+            for c in _list(value, "contacts")
+            if isinstance(c, dict)
+        }
         for message in _list(value, "messages"):
             inbound = _inbound(message, names)
             if inbound:
                 updates.append(inbound)
         for status in _list(value, "statuses"):
             if isinstance(status, dict) and status.get("id"):
-                updates.append(Status(message_id=str(status["id"]), recipient=str(status.get("recipient_id", "")),
-                                      status=str(status.get("status", "")), timestamp=_time(status),
-                                      errors=list(status.get("errors") or [])))
+                updates.append(
+                    Status(
+                        message_id=str(status["id"]),
+                        recipient=str(status.get("recipient_id", "")),
+                        status=str(status.get("status", "")),
+                        timestamp=_time(status),
+                        errors=list(status.get("errors") or []),
+                    )
+                )
         for echo in _list(value, "message_echoes"):
             parsed = _echo(echo)
             if parsed:
@@ -136,8 +145,12 @@ def _values(payload: Any) -> List[dict]:
     """The `value` of every change in the body."""
     if not isinstance(payload, dict) or not isinstance(payload.get("entry"), list):
         raise PayloadError("expected an object with an 'entry' list")
-    return [change["value"] for entry in payload["entry"] for change in _list(entry, "changes")
-            if isinstance(change, dict) and isinstance(change.get("value"), dict)]
+    return [
+        change["value"]
+        for entry in payload["entry"]
+        for change in _list(entry, "changes")
+        if isinstance(change, dict) and isinstance(change.get("value"), dict)
+    ]
 
 
 def _number(value: dict) -> str:
@@ -161,8 +174,13 @@ def _inbound(message: Any, names: Dict[str, Optional[str]]) -> Optional[Inbound]
     if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
         return None
     sender = str(message["from"])
-    common = dict(id=str(message["id"]), sender=sender, name=names.get(sender), timestamp=_time(message),
-                  context_id=(message.get("context") or {}).get("id"))
+    common = dict(
+        id=str(message["id"]),
+        sender=sender,
+        name=names.get(sender),
+        timestamp=_time(message),
+        context_id=(message.get("context") or {}).get("id"),
+    )
     kind, details = _content(message)
     return Inbound(**{**common, "kind": kind, **details})
 
@@ -179,7 +197,10 @@ def _content(message: dict) -> tuple:
             return InboundKind.CHOICE, {"text": str(reply.get("id", "")), "title": reply.get("title")}
         return InboundKind.MEDIA, {"media": {"type": "unsupported"}}
     if type_ == "button":
-        return InboundKind.CHOICE, {"text": str(body.get("payload") or body.get("text") or ""), "title": body.get("text")}
+        return InboundKind.CHOICE, {
+            "text": str(body.get("payload") or body.get("text") or ""),
+            "title": body.get("text"),
+        }
     if type_ in MEDIA_TYPES:
         media = {"type": "voice" if type_ == "audio" and body.get("voice") else type_}
         media.update({k: body[k] for k in ("id", "caption", "mime_type", "filename") if body.get(k)})

@@ -56,10 +56,18 @@ class Inbox:
                     fresh.append(update)
                     continue
                 sender = update.sender if isinstance(update, Inbound) else update.customer
-                added = conn.execute(insert(self.engine, inbox).values(
-                    message_id=update.id, sender=sender, kind=update.kind, received_at=utcnow(), attempts=0,
-                    payload=json.dumps(to_record(update), ensure_ascii=False),
-                ).on_conflict_do_nothing(index_elements=[inbox.c.message_id])).rowcount
+                added = conn.execute(
+                    insert(self.engine, inbox)
+                    .values(
+                        message_id=update.id,
+                        sender=sender,
+                        kind=update.kind,
+                        received_at=utcnow(),
+                        attempts=0,
+                        payload=json.dumps(to_record(update), ensure_ascii=False),
+                    )
+                    .on_conflict_do_nothing(index_elements=[inbox.c.message_id])
+                ).rowcount
                 if added:
                     fresh.append(update)
                     if isinstance(update, Inbound):
@@ -70,19 +78,28 @@ class Inbox:
         """Up to `limit` messages to process now: the oldest unprocessed one of each phone
         whose earlier messages are all done and which nobody is processing."""
         now = utcnow()
-        free = sa.and_(inbox.c.processed_at.is_(None),
-                       sa.or_(inbox.c.claimed_at.is_(None), inbox.c.claimed_at < now - STALE_CLAIM),
-                       sa.or_(inbox.c.retry_at.is_(None), inbox.c.retry_at <= now))
-        rows = claim_in_order(self.engine, inbox, key="sender", unsettled=lambda t: t.c.processed_at.is_(None),
-                              due=free, values=dict(claimed_by=worker, claimed_at=now, attempts=inbox.c.attempts + 1),
-                              limit=limit)
+        free = sa.and_(
+            inbox.c.processed_at.is_(None),
+            sa.or_(inbox.c.claimed_at.is_(None), inbox.c.claimed_at < now - STALE_CLAIM),
+            sa.or_(inbox.c.retry_at.is_(None), inbox.c.retry_at <= now),
+        )
+        rows = claim_in_order(
+            self.engine,
+            inbox,
+            key="sender",
+            unsettled=lambda t: t.c.processed_at.is_(None),
+            due=free,
+            values=dict(claimed_by=worker, claimed_at=now, attempts=inbox.c.attempts + 1),
+            limit=limit,
+        )
         return [Received(r.id, from_record(json.loads(r.payload)), r.attempts - 1) for r in rows]
 
     def keep(self, row_id: int, worker: str) -> None:
         """Renews `worker`'s claim on a message it is still processing."""
         with self.engine.begin() as conn:
-            conn.execute(inbox.update().where(inbox.c.id == row_id, inbox.c.claimed_by == worker)
-                         .values(claimed_at=utcnow()))
+            conn.execute(
+                inbox.update().where(inbox.c.id == row_id, inbox.c.claimed_by == worker).values(claimed_at=utcnow())
+            )
 
     def processed(self, row_id: int) -> None:
         with self.engine.begin() as conn:
@@ -95,7 +112,15 @@ class Inbox:
             attempts = conn.execute(sa.select(inbox.c.attempts).where(inbox.c.id == row_id)).scalar()
             give_up = attempts >= MAX_ATTEMPTS
             pause = timedelta(seconds=backoff.pause(attempts - 1, first=1, most=60))
-            conn.execute(inbox.update().where(inbox.c.id == row_id).values(
-                claimed_by=None, claimed_at=None, error=error[:1000], retry_at=utcnow() + pause,
-                processed_at=utcnow() if give_up else None))
+            conn.execute(
+                inbox.update()
+                .where(inbox.c.id == row_id)
+                .values(
+                    claimed_by=None,
+                    claimed_at=None,
+                    error=error[:1000],
+                    retry_at=utcnow() + pause,
+                    processed_at=utcnow() if give_up else None,
+                )
+            )
         return give_up

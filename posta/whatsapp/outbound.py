@@ -44,8 +44,14 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
 def _break_point(text: str, limit: int) -> int:
     """Where the longest piece up to `limit` ends: after a paragraph, line, sentence or word
     (structure only when it keeps at least half the limit), else at the limit itself."""
-    for separator, floor in (("\n\n", limit // 2), ("\n", limit // 2), (". ", limit // 2), ("? ", limit // 2),
-                             ("! ", limit // 2), (" ", 0)):
+    for separator, floor in (
+        ("\n\n", limit // 2),
+        ("\n", limit // 2),
+        (". ", limit // 2),
+        ("? ", limit // 2),
+        ("! ", limit // 2),
+        (" ", 0),
+    ):
         at = text.rfind(separator, 0, limit)
         if at > floor:
             return at + len(separator.rstrip())
@@ -67,14 +73,23 @@ def choices(to: str, body: str, options: Sequence[Choice], lang: str = "es") -> 
     options = [(str(i)[:ROW_ID_LIMIT], str(t)) for i, t in options]
     if len(options) <= BUTTONS_LIMIT and all(len(t) <= BUTTON_TITLE_LIMIT for _, t in options):
         buttons = [{"type": "reply", "reply": {"id": i[:BUTTON_ID_LIMIT], "title": t}} for i, t in options]
-        messages.append(_envelope(to, "interactive", {"type": "button", "body": {"text": body},
-                                                      "action": {"buttons": buttons}}))
+        messages.append(
+            _envelope(to, "interactive", {"type": "button", "body": {"text": body}, "action": {"buttons": buttons}})
+        )
         return messages
     for start in range(0, len(options), LIST_ROWS_LIMIT):
-        rows = [_row(i, t) for i, t in options[start:start + LIST_ROWS_LIMIT]]
-        messages.append(_envelope(to, "interactive", {
-            "type": "list", "body": {"text": body if start == 0 else CHOOSE[lang]},
-            "action": {"button": OPTIONS[lang], "sections": [{"title": OPTIONS[lang], "rows": rows}]}}))
+        rows = [_row(i, t) for i, t in options[start : start + LIST_ROWS_LIMIT]]
+        messages.append(
+            _envelope(
+                to,
+                "interactive",
+                {
+                    "type": "list",
+                    "body": {"text": body if start == 0 else CHOOSE[lang]},
+                    "action": {"button": OPTIONS[lang], "sections": [{"title": OPTIONS[lang], "rows": rows}]},
+                },
+            )
+        )
     return messages
 
 
@@ -91,13 +106,13 @@ def image(to: str, link: str, caption: Optional[str] = None) -> List[Dict[str, A
 def template(to: str, name: str, language: str, parameters: Sequence[str] = ()) -> Dict[str, Any]:
     body: Dict[str, Any] = {"name": name, "language": {"code": language}}
     if parameters:
-        body["components"] = [{"type": "body", "parameters": [{"type": "text", "text": str(p)}
-                                                               for p in parameters]}]
+        body["components"] = [{"type": "body", "parameters": [{"type": "text", "text": str(p)} for p in parameters]}]
     return _envelope(to, "template", body)
 
 
-def configured_template(templates: Mapping[str, Mapping[str, str]], use: str, to: str, lang: str,
-                        parameters: Sequence[str] = ()) -> Optional[Dict[str, Any]]:
+def configured_template(
+    templates: Mapping[str, Mapping[str, str]], use: str, to: str, lang: str, parameters: Sequence[str] = ()
+) -> Optional[Dict[str, Any]]:
     """The approved template the business configured for `use` (business.yml's
     whatsapp.templates), addressed to `to`; None when it configured none."""
     chosen = templates.get(use)
@@ -115,8 +130,9 @@ def from_bot(to: str, message: Dict[str, Any], lang: str = "es") -> List[Dict[st
     body = message.get("text") or ""
     buttons = message.get("buttons") or message.get("quick_replies") or []
     if buttons:
-        messages += choices(to, body, [(b.get("payload") or b.get("title"), b.get("title") or b.get("payload"))
-                                       for b in buttons], lang)
+        messages += choices(
+            to, body, [(b.get("payload") or b.get("title"), b.get("title") or b.get("payload")) for b in buttons], lang
+        )
     elif body:
         messages += text(to, body)
     if message.get("image"):
@@ -130,7 +146,8 @@ def choice_ids(body: Dict[str, Any]) -> List[str]:
     """The ids a reply to this message can carry: its reply buttons' or list rows'."""
     action = (body.get("interactive") or {}).get("action") or {} if body.get("type") == "interactive" else {}
     return [b["reply"]["id"] for b in action.get("buttons") or []] + [
-        r["id"] for section in action.get("sections") or [] for r in section.get("rows") or []]
+        r["id"] for section in action.get("sections") or [] for r in section.get("rows") or []
+    ]
 
 
 def _row(id_: str, title: str) -> Dict[str, Any]:
@@ -141,7 +158,7 @@ def _row(id_: str, title: str) -> Dict[str, Any]:
 
 
 def _shorten(value: str, limit: int) -> str:
-    return value if len(value) <= limit else value[:limit - 1].rstrip() + "…"
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
 def _has_link(body: str) -> bool:
@@ -149,5 +166,4 @@ def _has_link(body: str) -> bool:
 
 
 def _envelope(to: str, type_: str, content: Dict[str, Any]) -> Dict[str, Any]:
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": type_,
-            type_: content}
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": type_, type_: content}

@@ -91,10 +91,19 @@ class Outgoing:
 
     @classmethod
     def from_row(cls, row) -> "Outgoing":
-        return cls(id=row.id, recipient=row.recipient, body=json.loads(row.body),
-                   fallback=json.loads(row.fallback) if row.fallback else None, purpose=row.purpose,
-                   conversation_id=row.conversation_id, case_id=row.case_id, attempts=row.attempts,
-                   status=row.status, wamid=row.wamid, error=row.error)
+        return cls(
+            id=row.id,
+            recipient=row.recipient,
+            body=json.loads(row.body),
+            fallback=json.loads(row.fallback) if row.fallback else None,
+            purpose=row.purpose,
+            conversation_id=row.conversation_id,
+            case_id=row.case_id,
+            attempts=row.attempts,
+            status=row.status,
+            wamid=row.wamid,
+            error=row.error,
+        )
 
 
 class Outbox:
@@ -106,20 +115,40 @@ class Outbox:
         """Called after rows are added in this process (the sender wakes up at once)."""
         self._listeners.append(listener)
 
-    def enqueue(self, bodies: Sequence[Dict[str, Any]], *, purpose: str, conversation_id: Optional[str] = None,
-                case_id: Optional[int] = None, fallback: Optional[Dict[str, Any]] = None,
-                conn: Optional[sa.engine.Connection] = None, key: Optional[str] = None) -> List[int]:
+    def enqueue(
+        self,
+        bodies: Sequence[Dict[str, Any]],
+        *,
+        purpose: str,
+        conversation_id: Optional[str] = None,
+        case_id: Optional[int] = None,
+        fallback: Optional[Dict[str, Any]] = None,
+        conn: Optional[sa.engine.Connection] = None,
+        key: Optional[str] = None,
+    ) -> List[int]:
         """Adds messages (already within limits, see `outbound`) in order and returns the ids
         of those added. A message whose dedupe key is already there is not added again: the
         key is `key` with the message's position, or derived from the inbound message being
         handled (`handling`). Pass `conn` to write in the caller's transaction."""
         purpose = Purpose(purpose)  # ValueError for an unknown one
         now = utcnow()
-        rows = [dict(recipient=body["to"], body=json.dumps(body, ensure_ascii=False),
-                     fallback=json.dumps(fallback, ensure_ascii=False) if fallback else None, purpose=purpose,
-                     conversation_id=conversation_id, case_id=case_id, status=SendStatus.PENDING, attempts=0,
-                     next_attempt_at=now, created_at=now, used_template=False,
-                     dedupe_key=f"{key}:{n}" if key else _next_key()) for n, body in enumerate(bodies)]
+        rows = [
+            dict(
+                recipient=body["to"],
+                body=json.dumps(body, ensure_ascii=False),
+                fallback=json.dumps(fallback, ensure_ascii=False) if fallback else None,
+                purpose=purpose,
+                conversation_id=conversation_id,
+                case_id=case_id,
+                status=SendStatus.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                used_template=False,
+                dedupe_key=f"{key}:{n}" if key else _next_key(),
+            )
+            for n, body in enumerate(bodies)
+        ]
         if conn is None:
             with self.engine.begin() as own:
                 ids = self._insert(own, rows)
@@ -145,28 +174,51 @@ class Outbox:
     def claim(self, worker: str, limit: int = 50) -> List[Outgoing]:
         """Due rows whose recipient has nothing older still unsent, marked as this worker's."""
         now = utcnow()
-        due = sa.or_(sa.and_(outbox.c.status == SendStatus.PENDING, outbox.c.next_attempt_at <= now),
-                     sa.and_(outbox.c.status == SendStatus.SENDING, outbox.c.claimed_at < now - STALE_CLAIM))
-        rows = claim_in_order(self.engine, outbox, key="recipient",
-                              unsettled=lambda t: t.c.status.in_((SendStatus.PENDING, SendStatus.SENDING)),
-                              due=due, values=dict(status=SendStatus.SENDING, claimed_by=worker, claimed_at=now),
-                              limit=limit)
+        due = sa.or_(
+            sa.and_(outbox.c.status == SendStatus.PENDING, outbox.c.next_attempt_at <= now),
+            sa.and_(outbox.c.status == SendStatus.SENDING, outbox.c.claimed_at < now - STALE_CLAIM),
+        )
+        rows = claim_in_order(
+            self.engine,
+            outbox,
+            key="recipient",
+            unsettled=lambda t: t.c.status.in_((SendStatus.PENDING, SendStatus.SENDING)),
+            due=due,
+            values=dict(status=SendStatus.SENDING, claimed_by=worker, claimed_at=now),
+            limit=limit,
+        )
         return [Outgoing.from_row(r) for r in rows]
 
     def sent(self, row_id: int, wamid: str, used_template: bool) -> None:
-        self._update(row_id, None, status=SendStatus.SENT, wamid=wamid, sent_at=utcnow(), used_template=used_template,
-                     attempts=outbox.c.attempts + 1, error=None)
+        self._update(
+            row_id,
+            None,
+            status=SendStatus.SENT,
+            wamid=wamid,
+            sent_at=utcnow(),
+            used_template=used_template,
+            attempts=outbox.c.attempts + 1,
+            error=None,
+        )
 
     def retry(self, row_id: int, error: str, delay: float, owner: Optional[str] = None) -> bool:
-        return self._update(row_id, owner, status=SendStatus.PENDING, error=error, attempts=outbox.c.attempts + 1,
-                            next_attempt_at=utcnow() + timedelta(seconds=delay), claimed_by=None)
+        return self._update(
+            row_id,
+            owner,
+            status=SendStatus.PENDING,
+            error=error,
+            attempts=outbox.c.attempts + 1,
+            next_attempt_at=utcnow() + timedelta(seconds=delay),
+            claimed_by=None,
+        )
 
     def release(self, row_ids: Sequence[int]) -> None:
         """Gives claimed rows back, unsent (they wait behind an earlier one being retried)."""
         if row_ids:
             with self.engine.begin() as conn:
-                conn.execute(outbox.update().where(outbox.c.id.in_(row_ids)).values(
-                    status=SendStatus.PENDING, claimed_by=None))
+                conn.execute(
+                    outbox.update().where(outbox.c.id.in_(row_ids)).values(status=SendStatus.PENDING, claimed_by=None)
+                )
 
     def failed(self, row_id: int, error: str, owner: Optional[str] = None) -> bool:
         return self._update(row_id, owner, status=SendStatus.FAILED, error=error, attempts=outbox.c.attempts + 1)
@@ -190,8 +242,12 @@ class Outbox:
     def offered(self, recipient: str, choice_id: str, recent: int = 20) -> bool:
         """Whether one of the bot's last `recent` messages to `recipient` offered the button
         or list row `choice_id` (a reply carrying anything else is not one of ours)."""
-        query = sa.select(outbox.c.body).where(outbox.c.recipient == recipient, outbox.c.purpose == Purpose.REPLY).order_by(
-            outbox.c.id.desc()).limit(recent)
+        query = (
+            sa.select(outbox.c.body)
+            .where(outbox.c.recipient == recipient, outbox.c.purpose == Purpose.REPLY)
+            .order_by(outbox.c.id.desc())
+            .limit(recent)
+        )
         with self.engine.connect() as conn:
             bodies = [json.loads(body) for (body,) in conn.execute(query)]
         return any(choice_id in outbound.choice_ids(body) for body in bodies)
@@ -221,8 +277,14 @@ class Sender:
     """Sends the outbox: woken at once by writes in its own process, and every `poll`
     seconds for rows other processes wrote (the Rasa server, the action server)."""
 
-    def __init__(self, outbox_: Outbox, client: GraphClient, contacts: Contacts,
-                 on_failure: Optional[FailureHandler] = None, poll: float = 0.25) -> None:
+    def __init__(
+        self,
+        outbox_: Outbox,
+        client: GraphClient,
+        contacts: Contacts,
+        on_failure: Optional[FailureHandler] = None,
+        poll: float = 0.25,
+    ) -> None:
         self.outbox, self.client, self.contacts = outbox_, client, contacts
         self.on_failure = on_failure
         self.poll = poll
@@ -260,7 +322,7 @@ class Sender:
                 logger.exception("outbox %s: unexpected error while sending", row.id)
                 settled = False
             if not settled:  # the rest waits behind it, in order
-                await asyncio.to_thread(self.outbox.release, [r.id for r in rows[index + 1:]])
+                await asyncio.to_thread(self.outbox.release, [r.id for r in rows[index + 1 :]])
                 break
 
     async def _send(self, row: Outgoing) -> bool:
@@ -278,8 +340,12 @@ class Sender:
                 if row.fallback is None:
                     await self._give_up(row, "outside the 24-hour window and no template configured")
                     return True
-                logger.info("outbox %s: 24-hour window closed for %s, sending template %s instead",
-                            row.id, mask_phone(row.recipient), row.fallback.get("template", {}).get("name"))
+                logger.info(
+                    "outbox %s: 24-hour window closed for %s, sending template %s instead",
+                    row.id,
+                    mask_phone(row.recipient),
+                    row.fallback.get("template", {}).get("name"),
+                )
                 body, templated = row.fallback, True
         return await self._attempt(row, body, templated)
 

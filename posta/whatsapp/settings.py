@@ -36,8 +36,9 @@ class WhatsAppSettings:
     def load(cls, credentials: Optional[Dict[str, Any]] = None) -> "WhatsAppSettings":
         """credentials.yml first, then the environment, then the defaults."""
         credentials = credentials or {}
-        values = {key: str(credentials.get(key) or os.environ.get(env) or DEFAULTS.get(key, ""))
-                  for key, env in ENV.items()}
+        values = {
+            key: str(credentials.get(key) or os.environ.get(env) or DEFAULTS.get(key, "")) for key, env in ENV.items()
+        }
         return cls(**values)
 
     @property

@@ -45,13 +45,17 @@ async def serve(settings: WhatsAppSettings, poll: Optional[float] = None) -> Non
     if poll is None:  # listening, polling is only the safety net
         poll = LISTENING_POLL if listening else POLL
     sender = Sender(outbox, GraphClient(settings.graph), Contacts(), on_failure=failed, poll=poll)
-    listener = (asyncio.ensure_future(pg_notify.listen(outbox.engine, pg_notify.OUTBOX, sender.wake))
-                if listening else None)
+    listener = (
+        asyncio.ensure_future(pg_notify.listen(outbox.engine, pg_notify.OUTBOX, sender.wake)) if listening else None
+    )
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, sender.stop)
-    logger.info("outbox worker: sending to %s as phone number id %s", settings.graph.messages_url,
-                settings.phone_number_id or "?")
+    logger.info(
+        "outbox worker: sending to %s as phone number id %s",
+        settings.graph.messages_url,
+        settings.phone_number_id or "?",
+    )
     every = float(os.environ.get("POSTA_JOBS_EVERY", "15"))  # 0 turns timed jobs off (tests with a fixed clock)
     jobs_task = asyncio.ensure_future(run_jobs(config, store, outbox, every)) if every > 0 else None
     try:
@@ -77,8 +81,9 @@ async def run_jobs(config, store, outbox, every: float) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("POSTA_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)-8s %(name)s  - %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("POSTA_LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)-8s %(name)s  - %(message)s"
+    )
     settings = WhatsAppSettings.load()
     if not settings.access_token:
         logger.warning("outbox worker: no WHATSAPP_ACCESS_TOKEN; the Graph API will refuse every send")

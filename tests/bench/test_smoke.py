@@ -40,8 +40,10 @@ def assert_consistent_handoff_figures(decisions, examples):
     # Missed handoffs: real messages of the set that needed a person, counted by the reason they needed.
     for text, reason in decisions["missed_examples"]:
         assert wanted[text] == reason != "answer", text
-    assert decisions["missed"] == {reason: [r for _, r in decisions["missed_examples"]].count(reason)
-                                   for reason in ("requested", "sensitive", "unsure")}
+    assert decisions["missed"] == {
+        reason: [r for _, r in decisions["missed_examples"]].count(reason)
+        for reason in ("requested", "sensitive", "unsure")
+    }
     assert all(decisions["missed"][reason] <= needs.get(reason, 0) for reason in decisions["missed"])
     assert decisions["handed_off_with_another_reason"] <= sum(needs.values()) - sum(decisions["missed"].values())
     # Unnecessary handoffs: answerable messages of the set the bot handed off anyway.
@@ -67,7 +69,10 @@ def test_handoff_and_clinc_harnesses_and_the_report(tmp_path):
     oos = clinc.run(intents=3, epochs=1, work=tmp_path / "clinc")
     data = clinc.load(3)
     assert (oos["train_examples"], oos["test_in_scope"], oos["test_oos"]) == (
-        len(data["train"]), len(data["test"]), len(data["oos_test"]))
+        len(data["train"]),
+        len(data["test"]),
+        len(data["oos_test"]),
+    )
     assert [row["variant"] for row in oos["rows"]] == ["oos-threshold"] * 6 + ["oos-train"] * 6
     assert {row["pipeline"] for row in oos["rows"]} == {"Posta (config.yml)", "DIET only", "embeddings + LR only"}
     for row in oos["rows"]:
@@ -76,16 +81,51 @@ def test_handoff_and_clinc_harnesses_and_the_report(tmp_path):
         low, high = sorted((row["oos_precision"], row["oos_recall"]))
         assert low - 1e-9 <= row["oos_f1"] <= high + 1e-9, row  # a harmonic mean lies between its parts
         assert row["threshold"] in clinc.THRESHOLDS, row
-    fake_load = {"customers": 2, "database": "SQLite", "memory_mb": {"rasa": 1.0, "actions": 1.0},
-                 "rest": {"messages": 4, "answered": 4, "lost": 0, "duplicated": 0, "p50_ms": 10.0, "p95_ms": 12.0,
-                          "p99_ms": 13.0, "per_second": 5.0, "ack_p50_ms": None, "ack_p99_ms": None},
-                 "whatsapp": {"messages": 4, "answered": 4, "lost": 0, "duplicated": 0, "p50_ms": 11.0,
-                              "p95_ms": 14.0, "p99_ms": 15.0, "per_second": 4.0, "ack_p50_ms": 2.0, "ack_p99_ms": 3.0},
-                 "rest_latencies": [0.01] * 4, "whatsapp_latencies": [0.011] * 4, "notification_s": [0.2],
-                 "by_turn": {"rest": [0.01] * 3, "whatsapp": [0.01] * 3}}
+    fake_load = {
+        "customers": 2,
+        "database": "SQLite",
+        "memory_mb": {"rasa": 1.0, "actions": 1.0},
+        "rest": {
+            "messages": 4,
+            "answered": 4,
+            "lost": 0,
+            "duplicated": 0,
+            "p50_ms": 10.0,
+            "p95_ms": 12.0,
+            "p99_ms": 13.0,
+            "per_second": 5.0,
+            "ack_p50_ms": None,
+            "ack_p99_ms": None,
+        },
+        "whatsapp": {
+            "messages": 4,
+            "answered": 4,
+            "lost": 0,
+            "duplicated": 0,
+            "p50_ms": 11.0,
+            "p95_ms": 14.0,
+            "p99_ms": 15.0,
+            "per_second": 4.0,
+            "ack_p50_ms": 2.0,
+            "ack_p99_ms": 3.0,
+        },
+        "rest_latencies": [0.01] * 4,
+        "whatsapp_latencies": [0.011] * 4,
+        "notification_s": [0.2],
+        "by_turn": {"rest": [0.01] * 3, "whatsapp": [0.01] * 3},
+    }
     markdown, plot = tmp_path / "benchmarks.md", tmp_path / "benchmarks.png"
-    report.write({"quick": True, "training": {"seconds": 1.0, "model_mb": 1.0}, "handoff": decisions,
-                  "load": fake_load, "clinc": oos}, markdown, plot)
+    report.write(
+        {
+            "quick": True,
+            "training": {"seconds": 1.0, "model_mb": 1.0},
+            "handoff": decisions,
+            "load": fake_load,
+            "clinc": oos,
+        },
+        markdown,
+        plot,
+    )
     text = markdown.read_text()
     assert "WhatsApp p50 / REST p50: **1.10**" in text and "BERT, oos-threshold" in text
     assert plot.stat().st_size > 10_000

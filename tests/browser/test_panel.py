@@ -15,8 +15,9 @@ WAIT = 25
 
 def until(driver, condition, timeout=WAIT):
     """Pages re-render as they poll, so an element may go stale between two looks: look again."""
-    return WebDriverWait(driver, timeout, poll_frequency=0.25,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(d))
+    return WebDriverWait(
+        driver, timeout, poll_frequency=0.25, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(lambda d: condition(d))
 
 
 def log_in(driver, stack, name, password):
@@ -28,8 +29,7 @@ def log_in(driver, stack, name, password):
 
 
 def phone_texts(driver, role):
-    return driver.execute_script(
-        f"return [...document.querySelectorAll('#phone-{role} .msg')].map(e => e.innerText)")
+    return driver.execute_script(f"return [...document.querySelectorAll('#phone-{role} .msg')].map(e => e.innerText)")
 
 
 def test_unauthenticated_requests_are_refused(stack):
@@ -84,8 +84,9 @@ def test_a_handoff_from_the_simulator_to_the_panel_and_back(stack, cases, chrome
     until(chrome, lambda d: "Caso #" in d.find_element(By.ID, "summary").text)
     chrome.find_element(By.ID, "take").click()
     until(chrome, lambda d: "active" in d.find_element(By.ID, "status").text)
-    reply = until(chrome, lambda d: d.find_element(By.ID, "reply") if d.find_element(By.ID, "reply").is_displayed()
-                  else None)
+    reply = until(
+        chrome, lambda d: d.find_element(By.ID, "reply") if d.find_element(By.ID, "reply").is_displayed() else None
+    )
     reply.send_keys("Hola Lucía, soy Ana. ¿Qué necesitás?", Keys.ENTER)
 
     # The reply shows on the customer's phone, from the business number.
@@ -137,13 +138,21 @@ def test_a_second_agent_cannot_act_on_anothers_open_case(stack, cases):
     bruno.post(f"{stack.panel_url}/login", data={"name": "Bruno", "password": "bruno-demo", "csrf": token})
     assert bruno.get(f"{stack.panel_url}/api/queue").status_code == 200
     assert bruno.get(f"{stack.panel_url}/api/cases/{case.id}").status_code == 404
-    assert bruno.post(f"{stack.panel_url}/cases/{case.id}/reply", json={"text": "hola"},
-                      headers={"X-CSRF-Token": "x"}).status_code == 403  # no valid CSRF token
+    assert (
+        bruno.post(
+            f"{stack.panel_url}/cases/{case.id}/reply", json={"text": "hola"}, headers={"X-CSRF-Token": "x"}
+        ).status_code
+        == 403
+    )  # no valid CSRF token
     # Even with a valid token, Ana's case is out of Bruno's reach.
     page = bruno.get(f"{stack.panel_url}/queue").text
     csrf = page.split('const CSRF = "')[1].split('"')[0]
-    assert bruno.post(f"{stack.panel_url}/cases/{case.id}/reply", json={"text": "hola"},
-                      headers={"X-CSRF-Token": csrf}).status_code == 404
+    assert (
+        bruno.post(
+            f"{stack.panel_url}/cases/{case.id}/reply", json={"text": "hola"}, headers={"X-CSRF-Token": csrf}
+        ).status_code
+        == 404
+    )
     assert login.status_code == 200
 
 
@@ -163,8 +172,10 @@ def test_reports_page_draws_without_a_network(stack, chrome, screenshots):
 def signed_in_session(stack, name, password):
     session = requests.Session()
     session.get(f"{stack.panel_url}/login")
-    session.post(f"{stack.panel_url}/login",
-                 data={"name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")})
+    session.post(
+        f"{stack.panel_url}/login",
+        data={"name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")},
+    )
     csrf = session.get(f"{stack.panel_url}/queue").text.split('const CSRF = "')[1].split('"')[0]
     session.headers["X-CSRF-Token"] = csrf
     return session

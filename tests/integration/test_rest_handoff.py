@@ -87,10 +87,12 @@ def test_sensitive_health_is_urgent_routed_to_support_with_a_safety_note(stack, 
 
 
 def test_sensitive_topics_in_spanish(stack, cases):
-    for text, topic in [("quiero devolver los anteojos que compre el martes, no me gustaron", "return"),
-                        ("me cobraron dos veces la compra con tarjeta", "billing"),
-                        ("si no me solucionan esto los denuncio en defensa del consumidor", "legal"),
-                        ("pesima atencion, hace 20 dias que espero y nadie me responde", "complaint")]:
+    for text, topic in [
+        ("quiero devolver los anteojos que compre el martes, no me gustaron", "return"),
+        ("me cobraron dos veces la compra con tarjeta", "billing"),
+        ("si no me solucionan esto los denuncio en defensa del consumidor", "legal"),
+        ("pesima atencion, hace 20 dias que espero y nadie me responde", "complaint"),
+    ]:
         sender = stack.new_sender()
         assert "Te paso con" in texts(stack.say(sender, text))
         assert_handed_off(stack, cases, sender, "sensitive", topic)
@@ -124,10 +126,14 @@ def test_summary_is_built_from_the_conversation(stack, cases, sender):
     assert case.reason == "unsure" and case.topic == "order"
     summary = case.summary
     assert [m.text for m in summary.messages] == [
-        "hola", "cuanto salen los lentes de contacto?", "mi pedido 4512 todavia no llego y lo pedi el 15/11"]
+        "hola",
+        "cuanto salen los lentes de contacto?",
+        "mi pedido 4512 todavia no llego y lo pedi el 15/11",
+    ]
     assert summary.answered == ["catalogue"]
     assert {("order_number", "4512"), ("date", "15/11"), ("product", "contact_lenses")} <= {
-        (f["kind"], f["value"]) for f in summary.facts}
+        (f["kind"], f["value"]) for f in summary.facts
+    }
     assert summary.customer_name == "Martín" and summary.language == "es"
     text = summary.render("es", case.id)
     assert "Cliente: Martín" in text and "3. mi pedido 4512" in text
@@ -143,8 +149,10 @@ def test_tracker_and_cases_share_one_database(stack, cases, sender):
 def test_a_new_session_keeps_a_paused_conversation_paused(stack, cases, sender):
     stack.say(sender, "necesito hablar con un asesor")
     import requests
-    response = requests.post(stack.api(f"/conversations/{sender}/execute"),
-                             json={"name": "action_session_start"}, timeout=30)
+
+    response = requests.post(
+        stack.api(f"/conversations/{sender}/execute"), json={"name": "action_session_start"}, timeout=30
+    )
     response.raise_for_status()
     assert stack.tracker(sender)["paused"]
     assert stack.say(sender, "hola?") == []
@@ -184,8 +192,9 @@ def test_a_long_conversation_rolls_over_but_keeps_its_state_and_its_history(stac
     for n in range(45):
         assert stack.say(sender, questions[n % 3]), n
     stored = rasa_events.load(cases.engine, sender)
-    assert any(e["event"] == "session_started" and (e.get("metadata") or {}).get("posta_rollover")
-               for e in stored), "the tracker store did not roll the session over"
+    assert any(e["event"] == "session_started" and (e.get("metadata") or {}).get("posta_rollover") for e in stored), (
+        "the tracker store did not roll the session over"
+    )
     assert slots(stack.tracker(sender))["language"] == "en"
     assert "I'm passing you to a person" in texts(stack.say(sender, "ok, can I talk to a human?"))
     case = assert_handed_off(stack, cases, sender, "requested", "shipping")
@@ -196,10 +205,12 @@ def test_what_a_person_must_handle_is_never_answered_by_the_bot(stack, cases):
     """The kinds of message the issue found answered (paraphrased anew): an indirect
     complaint about a product, a refund asked as a question, keyboard noise, and a question
     in the business's words about something it never mentions."""
-    for text, reason in (("los marcos que me vendieron vinieron todos doblados", "sensitive"),
-                         ("me podrian devolver la plata de los anteojos?", "sensitive"),
-                         ("asdkj qwpe", "unsure"),
-                         ("con que obras sociales trabajan para los controles?", "unsure")):
+    for text, reason in (
+        ("los marcos que me vendieron vinieron todos doblados", "sensitive"),
+        ("me podrian devolver la plata de los anteojos?", "sensitive"),
+        ("asdkj qwpe", "unsure"),
+        ("con que obras sociales trabajan para los controles?", "unsure"),
+    ):
         sender = stack.new_sender()
         replies = texts(stack.say(sender, text))
         assert stack.tracker(sender)["paused"], (text, replies)

@@ -17,9 +17,29 @@ from tests.integration.test_whatsapp import PAYLOADS, eventually
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
-    max_leaves=20)
-KEYS = st.sampled_from(["entry", "changes", "value", "messages", "statuses", "message_echoes", "contacts", "from",
-                        "id", "type", "text", "body", "interactive", "button_reply", "timestamp", "field", "wa_id"])
+    max_leaves=20,
+)
+KEYS = st.sampled_from(
+    [
+        "entry",
+        "changes",
+        "value",
+        "messages",
+        "statuses",
+        "message_echoes",
+        "contacts",
+        "from",
+        "id",
+        "type",
+        "text",
+        "body",
+        "interactive",
+        "button_reply",
+        "timestamp",
+        "field",
+        "wa_id",
+    ]
+)
 SAMPLES = [body for path in sorted(PAYLOADS.glob("*.json")) for body in json.loads(path.read_text()).values()]
 
 
@@ -44,8 +64,9 @@ def mutate(body, key, value, depth):
     return body
 
 
-@settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(body=JSON)
 def test_arbitrary_json_is_refused_or_ignored_never_a_5xx(stack, cases, body):
     before = inbox_rows(cases)
@@ -55,8 +76,9 @@ def test_arbitrary_json_is_refused_or_ignored_never_a_5xx(stack, cases, body):
         assert inbox_rows(cases) == before
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(sample=st.sampled_from(SAMPLES), key=KEYS, value=JSON, depth=st.integers(0, 6))
 def test_real_payloads_with_a_part_replaced_never_a_5xx(stack, cases, sample, key, value, depth):
     before = inbox_rows(cases)

@@ -29,10 +29,12 @@ def tracker(stack, phone):
 
 # -- webhook contract -----------------------------------------------------------------------
 
+
 def test_verification_answers_the_challenge_only_with_the_right_token(stack):
     url = f"{stack.url}/webhooks/whatsapp/webhook"
-    ok = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN,
-                                   "hub.challenge": "1158201444"})
+    ok = requests.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "1158201444"}
+    )
     assert (ok.status_code, ok.text) == (200, "1158201444")
     wrong = requests.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"})
     assert wrong.status_code == 403
@@ -47,8 +49,9 @@ def test_bad_signature_is_refused_and_nothing_is_stored(stack, cases, customer):
     time.sleep(1.5)
     with cases.engine.connect() as conn:
         assert conn.execute(sa.select(inbox).where(inbox.c.message_id == message["id"])).first() is None
-        user_events = conn.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"),
-                                   {"s": customer.number}).scalar()
+        user_events = conn.execute(
+            sa.text("SELECT count(*) FROM events WHERE sender_id = :s AND type_name = 'user'"), {"s": customer.number}
+        ).scalar()
     assert user_events == 0
     assert customer.delivered() == []
 
@@ -101,8 +104,9 @@ def test_every_conformance_payload_is_handled_without_an_error(stack, cases):
 
     def replies_settled():
         with cases.engine.connect() as conn:
-            statuses = conn.execute(sa.select(outbox.c.recipient, outbox.c.status, outbox.c.error)
-                                    .where(outbox.c.recipient.in_(phones))).fetchall()
+            statuses = conn.execute(
+                sa.select(outbox.c.recipient, outbox.c.status, outbox.c.error).where(outbox.c.recipient.in_(phones))
+            ).fetchall()
         return statuses if all(s.status in ("sent", "failed") for s in statuses) else None
 
     replies = eventually(replies_settled, 30, "every reply to the payloads' senders sent or given up")
@@ -136,6 +140,7 @@ def test_several_messages_in_one_post_are_handled_in_order(stack, customer):
 
 
 # -- outbound -------------------------------------------------------------------------------
+
 
 def test_four_options_become_a_list_and_every_body_is_within_limits(stack, customer):
     customer.text("que venden?")
@@ -177,8 +182,13 @@ def test_a_failed_delivery_status_is_surfaced(stack, cases, customer, ana):
     case = case_of(cases, customer)
     customer.wait()
     wamid = next(r.wamid for r in stack.graph.attempts(to=customer.number) if r.accepted)
-    status = {"id": wamid, "status": "failed", "timestamp": str(int(time.time())), "recipient_id": customer.number,
-              "errors": [{"code": 131049, "title": "Message not delivered to maintain healthy ecosystem"}]}
+    status = {
+        "id": wamid,
+        "status": "failed",
+        "timestamp": str(int(time.time())),
+        "recipient_id": customer.number,
+        "errors": [{"code": 131049, "title": "Message not delivered to maintain healthy ecosystem"}],
+    }
     assert stack.post_webhook(webhook(statuses=[status])).status_code == 200
     deadline = time.time() + 10
     while "send_failed" not in [e.kind for e in cases.history(case.id)] and time.time() < deadline:
@@ -189,6 +199,7 @@ def test_a_failed_delivery_status_is_surfaced(stack, cases, customer, ana):
 
 
 # -- the five moments, with agents on their own WhatsApp -------------------------------------
+
 
 def test_asked_for_a_person_relay_both_ways_and_handback(stack, cases, customer, ana):
     customer.text("hola")
@@ -230,13 +241,21 @@ def test_sensitive_goes_to_support_and_a_closed_window_gets_the_template(stack, 
     reply = " ".join(shown(b) for b in customer.wait(count=2))
     assert "Te paso con" in reply and "guardia" in reply
     case = case_of(cases, customer)
-    assert (case.reason, case.topic, case.team, case.agent, case.urgent) == ("sensitive", "health", "support",
-                                                                             "Bruno", True)
+    assert (case.reason, case.topic, case.team, case.agent, case.urgent) == (
+        "sensitive",
+        "health",
+        "support",
+        "Bruno",
+        True,
+    )
     bruno = Phone(stack, BRUNO, "Bruno")  # has never written to the business number
 
     def template_for_case(new):
-        return [b for b in new if b["type"] == "template"
-                and b["template"]["components"][0]["parameters"][0]["text"] == str(case.id)]
+        return [
+            b
+            for b in new
+            if b["type"] == "template" and b["template"]["components"][0]["parameters"][0]["text"] == str(case.id)
+        ]
 
     [template] = template_for_case(bruno.wait(lambda new: template_for_case(new)))
     assert template["template"]["name"] == "posta_new_case"
@@ -245,8 +264,7 @@ def test_sensitive_goes_to_support_and_a_closed_window_gets_the_template(stack, 
 
 
 def test_unreadable_media_hands_off_with_what_was_sent(stack, cases, customer):
-    customer.post(customer.message("audio", {"mime_type": "audio/ogg; codecs=opus", "id": "MEDIA123",
-                                             "voice": True}))
+    customer.post(customer.message("audio", {"mime_type": "audio/ogg; codecs=opus", "id": "MEDIA123", "voice": True}))
     assert "Te paso con" in shown(customer.wait()[0])
     case = case_of(cases, customer)
     assert case.reason == "unsure" and case.topic == "media"
@@ -284,8 +302,14 @@ def test_any_agent_can_take_over_a_chat_the_bot_did_not_escalate(stack, cases, c
 def test_a_message_typed_in_the_business_app_pauses_the_bot(stack, cases, customer):
     customer.text("hola")
     customer.wait()
-    echo = {"from": "5491150000000", "to": customer.number, "id": f"wamid.ECHO{time.time_ns()}",
-            "timestamp": str(int(time.time())), "type": "text", "text": {"body": "Hola Lucía! Te escribo yo"}}
+    echo = {
+        "from": "5491150000000",
+        "to": customer.number,
+        "id": f"wamid.ECHO{time.time_ns()}",
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": "Hola Lucía! Te escribo yo"},
+    }
     assert stack.post_webhook(webhook(echoes=[echo], field="smb_message_echoes")).status_code == 200
     case = case_of(cases, customer)
     assert case.reason == "agent_takeover"
@@ -330,8 +354,9 @@ def test_agent_commands_list_note_transfer_report_and_reply_to_pick_a_case(stack
     assert f"#{one.id} Uno · consulta general\n" in listing
     assert f"#{two.id} Dos · consulta general ← activo\n" in listing
 
-    offer_for_one = next(r.wamid for r in stack.graph.attempts(to=ANA)
-                         if r.accepted and f"Tomar #{one.id}" in shown(r.body))
+    offer_for_one = next(
+        r.wamid for r in stack.graph.attempts(to=ANA) if r.accepted and f"Tomar #{one.id}" in shown(r.body)
+    )
     ana.text("Hola Uno, te escribe Ana", reply_to=offer_for_one)
     assert shown(first.wait_for_text("te escribe Ana")[-1]) == "Hola Uno, te escribe Ana"
 
@@ -350,21 +375,42 @@ def test_agent_commands_list_note_transfer_report_and_reply_to_pick_a_case(stack
 
 # -- nothing lost, nothing doubled ------------------------------------------------------------
 
+
 def _stall(cases, message_id):
     """Makes an inbox row look like a replica took it and died two minutes ago."""
     with cases.engine.begin() as conn:
-        conn.execute(inbox.update().where(inbox.c.message_id == message_id).values(
-            processed_at=None, claimed_by="a-dead-replica", claimed_at=utcnow() - timedelta(minutes=2),
-            attempts=1))
+        conn.execute(
+            inbox.update()
+            .where(inbox.c.message_id == message_id)
+            .values(
+                processed_at=None, claimed_by="a-dead-replica", claimed_at=utcnow() - timedelta(minutes=2), attempts=1
+            )
+        )
 
 
 def test_a_message_a_dead_replica_left_unprocessed_is_processed(stack, cases, customer):
     message = customer.message("text", {"body": "donde queda el local?"})
     with cases.engine.begin() as conn:  # recorded and acknowledged, then the replica died
-        conn.execute(inbox.insert().values(
-            message_id=message["id"], sender=customer.number, kind="text", received_at=utcnow(), attempts=0,
-            payload=json.dumps(to_record(Inbound(id=message["id"], sender=customer.number, kind="text",
-                                                 text="donde queda el local?", name="Lucía")))))
+        conn.execute(
+            inbox.insert().values(
+                message_id=message["id"],
+                sender=customer.number,
+                kind="text",
+                received_at=utcnow(),
+                attempts=0,
+                payload=json.dumps(
+                    to_record(
+                        Inbound(
+                            id=message["id"],
+                            sender=customer.number,
+                            kind="text",
+                            text="donde queda el local?",
+                            name="Lucía",
+                        )
+                    )
+                ),
+            )
+        )
     _stall(cases, message["id"])
     assert "Av. Corrientes 1850" in shown(customer.wait()[0])
     assert customer.quiet(1.5) == []

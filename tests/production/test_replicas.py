@@ -14,8 +14,13 @@ from posta.schema import inbox
 from posta.store import CaseStore
 from tests.conftest import CARLA_PASSWORD
 
-QUESTIONS = ["hola", "donde estan ubicados?", "aceptan tarjeta de credito?", "hacen envios al interior?",
-             "que cubre la garantia?"]
+QUESTIONS = [
+    "hola",
+    "donde estan ubicados?",
+    "aceptan tarjeta de credito?",
+    "hacen envios al interior?",
+    "que cubre la garantia?",
+]
 
 
 def test_a_replica_killed_mid_burst_loses_nothing_and_doubles_nothing(production):
@@ -58,14 +63,19 @@ def test_a_replica_killed_mid_burst_loses_nothing_and_doubles_nothing(production
 
     store = CaseStore(profile.env["POSTA_DATABASE_URL"])
     [case] = store.cases(conversation_id=escalating.number)
-    notified = Counter(r.body.get("to") for r in production.graph.attempts()
-                       if r.accepted and r.body.get("to") in (ANA, CARLA)
-                       and str(case.id) in str(r.body))
+    notified = Counter(
+        r.body.get("to")
+        for r in production.graph.attempts()
+        if r.accepted and r.body.get("to") in (ANA, CARLA) and str(case.id) in str(r.body)
+    )
     assert notified and max(notified.values()) == 1, notified  # each agent told once
     with store.engine.connect() as conn:
         unprocessed = conn.execute(sa.select(sa.func.count()).where(inbox.c.processed_at.is_(None))).scalar()
-        user_events = dict(conn.execute(sa.text(
-            "SELECT sender_id, count(*) FROM events WHERE type_name = 'user' GROUP BY sender_id")).fetchall())
+        user_events = dict(
+            conn.execute(
+                sa.text("SELECT sender_id, count(*) FROM events WHERE type_name = 'user' GROUP BY sender_id")
+            ).fetchall()
+        )
     assert unprocessed == 0
     for phone in customers + [escalating]:
         assert user_events[phone.number] == sent[phone.number], phone.number  # each message logged once
@@ -82,8 +92,10 @@ def test_the_panel_shows_a_new_message_whichever_replica_serves_it(production):
     panel = f"{production.url}/webhooks/panel"
     carla = requests.Session()
     carla.get(f"{panel}/login")
-    carla.post(f"{panel}/login", data={"name": "Carla", "password": CARLA_PASSWORD,
-                                       "csrf": carla.cookies.get("posta_login_csrf")})
+    carla.post(
+        f"{panel}/login",
+        data={"name": "Carla", "password": CARLA_PASSWORD, "csrf": carla.cookies.get("posta_login_csrf")},
+    )
     customer.text("se me rompio la patilla del armazon")
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -114,5 +126,5 @@ def test_one_customers_burst_reaches_the_agent_in_order_across_replicas(producti
         customer.text(f"detalle numero {n} del pedido")
     relayed = ana.wait(lambda new: sum("detalle numero" in shown(b) for b in new) >= 8, timeout=60)
     time.sleep(2)  # anything doubled arrives by now
-    lines = [shown(b) for b in relayed + ana.delivered()[ana.seen:] if "detalle numero" in shown(b)]
+    lines = [shown(b) for b in relayed + ana.delivered()[ana.seen :] if "detalle numero" in shown(b)]
     assert [int(line.split("detalle numero ")[1].split()[0]) for line in lines] == list(range(8)), lines

@@ -38,8 +38,11 @@ def test_the_http_api_answers_nothing_without_the_token(stack, cases, customer, 
     attacks = [
         ("GET", f"/conversations/{number}/tracker", None),
         ("POST", f"/conversations/{number}/tracker/events", [{"event": "resume"}]),
-        ("POST", f"/conversations/{number}/tracker/events?execute_side_effects=true&output_channel=whatsapp",
-         [{"event": "bot", "text": "Pagá acá: http://evil.example"}]),
+        (
+            "POST",
+            f"/conversations/{number}/tracker/events?execute_side_effects=true&output_channel=whatsapp",
+            [{"event": "bot", "text": "Pagá acá: http://evil.example"}],
+        ),
         ("POST", f"/conversations/{number}/trigger_intent", {"name": "handback", "entities": {"agent": "Bruno"}}),
         ("POST", f"/conversations/{number}/execute?output_channel=whatsapp", {"name": "action_handback"}),
         ("GET", "/status", None),
@@ -63,8 +66,15 @@ def test_the_model_cannot_be_unloaded_without_the_token(stack, sender):
 def test_the_rest_channel_needs_the_token(stack, cases):
     victim = "5491155559911"
     for url in (f"{stack.url}/webhooks/rest/webhook", f"{stack.url}/webhooks/rest/webhook?token=wrong"):
-        answer = requests.post(url, json={"sender": victim, "message": "me cobraron dos veces, quiero un reembolso",
-                                          "input_channel": "whatsapp"}, timeout=30)
+        answer = requests.post(
+            url,
+            json={
+                "sender": victim,
+                "message": "me cobraron dos veces, quiero un reembolso",
+                "input_channel": "whatsapp",
+            },
+            timeout=30,
+        )
         assert answer.status_code == 401
     assert cases.cases(conversation_id=victim) == []  # no case in the customer's name
     assert not [e for e in stack.tracker(victim)["events"] if e["event"] == "user"]
@@ -75,38 +85,63 @@ def test_the_rest_channel_needs_the_token(stack, cases):
 def test_requests_from_another_sites_page_are_refused_even_with_the_token(stack, cases):
     victim = stack.new_sender()
     rest = stack.api("/webhooks/rest/webhook")
-    page_post = requests.post(rest, data=json.dumps({"sender": victim, "message": "quiero hablar con una persona"}),
-                              headers={"Content-Type": "text/plain", "Origin": "http://evil.example"}, timeout=30)
+    page_post = requests.post(
+        rest,
+        data=json.dumps({"sender": victim, "message": "quiero hablar con una persona"}),
+        headers={"Content-Type": "text/plain", "Origin": "http://evil.example"},
+        timeout=30,
+    )
     assert page_post.status_code == 403
     image_get = requests.get(stack.api(f"/conversations/{victim}/tracker"), headers=EVIL, timeout=30)
     assert image_get.status_code == 403
-    login = requests.post(f"{stack.panel_url}/login", data={"name": "Ana", "password": "ana-demo"},
-                          headers={"Origin": "http://evil.example"}, timeout=30)
+    login = requests.post(
+        f"{stack.panel_url}/login",
+        data={"name": "Ana", "password": "ana-demo"},
+        headers={"Origin": "http://evil.example"},
+        timeout=30,
+    )
     assert login.status_code == 403
     assert cases.cases(conversation_id=victim) == []
     assert not [e for e in stack.tracker(victim)["events"] if e["event"] == "user"]
     # Following a link to the panel from elsewhere still works.
-    link = requests.get(f"{stack.panel_url}/login", headers={"Sec-Fetch-Site": "cross-site",
-                                                             "Sec-Fetch-Mode": "navigate"}, timeout=30)
+    link = requests.get(
+        f"{stack.panel_url}/login", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}, timeout=30
+    )
     assert link.status_code == 200
 
 
 def forged_call(stack, action, sender, entities=(), text="", secret=None):
-    tracker = {"sender_id": sender, "slots": {}, "events": [], "paused": False, "followup_action": None,
-               "active_loop": {}, "latest_action_name": None, "latest_input_channel": "whatsapp",
-               "latest_message": {"text": text, "intent": {"name": "request_human", "confidence": 1.0},
-                                  "entities": list(entities)}}
+    tracker = {
+        "sender_id": sender,
+        "slots": {},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": None,
+        "latest_input_channel": "whatsapp",
+        "latest_message": {
+            "text": text,
+            "intent": {"name": "request_human", "confidence": 1.0},
+            "entities": list(entities),
+        },
+    }
     headers = {ACTIONS_HEADER: secret} if secret else {}
-    return requests.post(f"http://127.0.0.1:{stack.actions_port}/webhook", headers=headers, timeout=30, json={
-        "next_action": action, "sender_id": sender, "tracker": tracker, "domain": {}, "version": "3.6.2"})
+    return requests.post(
+        f"http://127.0.0.1:{stack.actions_port}/webhook",
+        headers=headers,
+        timeout=30,
+        json={"next_action": action, "sender_id": sender, "tracker": tracker, "domain": {}, "version": "3.6.2"},
+    )
 
 
 def test_the_action_server_answers_only_the_rasa_server(stack, cases, customer, ana):
     case = owned_by_ana(stack, cases, customer, ana)
     before = len(ana.delivered())
     for secret in (None, "not-the-secret"):
-        answer = forged_call(stack, "action_handback", customer.number, [{"entity": "agent", "value": "Bruno"}],
-                             secret=secret)
+        answer = forged_call(
+            stack, "action_handback", customer.number, [{"entity": "agent", "value": "Bruno"}], secret=secret
+        )
         assert answer.status_code == 401
     assert_still_ana_s(stack, cases, customer, case)
     assert "handed_back" not in [e.kind for e in cases.history(case.id)]

@@ -23,8 +23,9 @@ def events_of(stack, phone):
 def test_restart_while_an_agent_owns_the_chat_is_relayed_once_and_answered_by_nobody(stack, cases, customer, ana):
     case = owned_by_ana(stack, cases, customer, ana)
     with cases.engine.connect() as conn:
-        notices = conn.execute(sa.select(sa.func.count()).where(outbox.c.case_id == case.id,
-                                                                outbox.c.purpose == "notify")).scalar()
+        notices = conn.execute(
+            sa.select(sa.func.count()).where(outbox.c.case_id == case.id, outbox.c.purpose == "notify")
+        ).scalar()
     customer.text("/restart")
     relayed = ana.wait_for_text("/restart")
     assert [shown(b) for b in relayed if "/restart" in shown(b)] == ["Lucía: /restart"]
@@ -32,8 +33,12 @@ def test_restart_while_an_agent_owns_the_chat_is_relayed_once_and_answered_by_no
     assert ana.quiet(1) == []  # told once, and no new notification
     assert_still_ana_s(stack, cases, customer, case)
     with cases.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).where(outbox.c.case_id == case.id,
-                                                             outbox.c.purpose == "notify")).scalar() == notices
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).where(outbox.c.case_id == case.id, outbox.c.purpose == "notify")
+            ).scalar()
+            == notices
+        )
     events = events_of(stack, customer)
     assert not [e for e in events if e["event"] == "restart"]
     assert [e["text"].lstrip("\u2060") for e in events if e["event"] == "user"][-1] == "/restart"  # logged

@@ -50,7 +50,7 @@ def _ipv4(hex_address):
 
 def _ipv6(hex_address):
     raw = bytes.fromhex(hex_address)
-    return socket.inet_ntop(socket.AF_INET6, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+    return socket.inet_ntop(socket.AF_INET6, b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4)))
 
 
 def group(pgid):
@@ -73,11 +73,24 @@ def made_run(tmp_path_factory):
                 pytest.fail(f"port {port} ({name}) is taken: stop the `make run` that holds it")
     work = tmp_path_factory.mktemp("make-run")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WHATSAPP_", "POSTA_"))}
-    env.update({"POSTA_DATABASE_URL": f"sqlite:///{work / 'posta.db'}", "POSTA_SECRETS_FILE": str(work / "secrets.env"),
-                "POSTA_JOBS_EVERY": "0", "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "POSTA_DATABASE_URL": f"sqlite:///{work / 'posta.db'}",
+            "POSTA_SECRETS_FILE": str(work / "secrets.env"),
+            "POSTA_JOBS_EVERY": "0",
+            "RASA_TELEMETRY_ENABLED": "false",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     output = open(work / "output.log", "wb")
-    process = subprocess.Popen([str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=output,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [str(ROOT / "scripts" / "run")],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.time() + 240
     while True:
         try:
@@ -123,21 +136,33 @@ def test_make_run_makes_a_token_keeps_it_private_and_says_how_to_pass_it(made_ru
 
 
 def test_make_runs_action_server_answers_only_rasa(made_run):
-    answer = requests.post(f"http://127.0.0.1:{PORTS['actions']}/webhook", timeout=10, json={
-        "next_action": "action_handback", "sender_id": "x2", "tracker": {"sender_id": "x2", "events": [],
-                                                                         "slots": {}, "latest_message": {}},
-        "domain": {}, "version": "3.6.2"})
+    answer = requests.post(
+        f"http://127.0.0.1:{PORTS['actions']}/webhook",
+        timeout=10,
+        json={
+            "next_action": "action_handback",
+            "sender_id": "x2",
+            "tracker": {"sender_id": "x2", "events": [], "slots": {}, "latest_message": {}},
+            "domain": {},
+            "version": "3.6.2",
+        },
+    )
     assert answer.status_code == 401
 
 
 def test_make_runs_simulator_refuses_other_sites_and_keeps_its_secret_off_command_lines(made_run):
     process, _ = made_run
     simulator = f"http://127.0.0.1:{PORTS['simulator']}"
-    forged = requests.post(f"{simulator}/api/send", data=json.dumps({"phone": CARLA, "text": "borrar 5491155550123"}),
-                           headers={"Content-Type": "text/plain", "Origin": "http://evil.example"}, timeout=10)
+    forged = requests.post(
+        f"{simulator}/api/send",
+        data=json.dumps({"phone": CARLA, "text": "borrar 5491155550123"}),
+        headers={"Content-Type": "text/plain", "Origin": "http://evil.example"},
+        timeout=10,
+    )
     assert forged.status_code == 403
-    written = [m for m in requests.get(f"{simulator}/api/state", timeout=10).json()["messages"]
-               if m["direction"] == "out"]
+    written = [
+        m for m in requests.get(f"{simulator}/api/state", timeout=10).json()["messages"] if m["direction"] == "out"
+    ]
     assert written == []  # the agent's phone wrote nothing
     secrets = set()
     for pid in group(process.pid):
@@ -152,8 +177,11 @@ def test_make_runs_simulator_refuses_other_sites_and_keeps_its_secret_off_comman
 def test_make_runs_demo_logins_work_with_the_simulator(made_run):
     session = requests.Session()
     session.get(f"{BASE}/webhooks/panel/login")
-    answer = session.post(f"{BASE}/webhooks/panel/login", allow_redirects=False, data={
-        "name": "Ana", "password": "ana-demo", "csrf": session.cookies.get("posta_login_csrf")})
+    answer = session.post(
+        f"{BASE}/webhooks/panel/login",
+        allow_redirects=False,
+        data={"name": "Ana", "password": "ana-demo", "csrf": session.cookies.get("posta_login_csrf")},
+    )
     assert answer.status_code == 303
 
 
@@ -166,12 +194,32 @@ def refuses(command, env, expected):
 
 def test_servers_refuse_to_start_unsafely(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("POSTA_")}
-    env.update({"POSTA_DATABASE_URL": f"sqlite:///{tmp_path / 'posta.db'}", "PYTHONPATH": str(ROOT),
-                "POSTA_ACTIONS_SECRET": "s" * 32, "RASA_TELEMETRY_ENABLED": "false"})
-    rasa = [RASA, "run", "--enable-api", "--port", "5999", "--model", str(ROOT / "models" / "posta.tar.gz"),
-            "--endpoints", str(ROOT / "endpoints.yml"), "--credentials", str(ROOT / "credentials.yml")]
+    env.update(
+        {
+            "POSTA_DATABASE_URL": f"sqlite:///{tmp_path / 'posta.db'}",
+            "PYTHONPATH": str(ROOT),
+            "POSTA_ACTIONS_SECRET": "s" * 32,
+            "RASA_TELEMETRY_ENABLED": "false",
+        }
+    )
+    rasa = [
+        RASA,
+        "run",
+        "--enable-api",
+        "--port",
+        "5999",
+        "--model",
+        str(ROOT / "models" / "posta.tar.gz"),
+        "--endpoints",
+        str(ROOT / "endpoints.yml"),
+        "--credentials",
+        str(ROOT / "credentials.yml"),
+    ]
     refuses(rasa + ["--interface", "127.0.0.1"], env, "POSTA_API_TOKEN is not set")
     refuses(rasa + ["--interface", "127.0.0.1"], {**env, "POSTA_API_TOKEN": "change-me"}, "shorter than 16")
     refuses(rasa, {**env, "POSTA_API_TOKEN": "t" * 32}, "would listen on 0.0.0.0")  # rasa run's default
-    refuses([str(ROOT / ".venv" / "bin" / "python"), "-m", "actions.server", "--port", "5998"],
-            {k: v for k, v in env.items() if k != "POSTA_ACTIONS_SECRET"}, "POSTA_ACTIONS_SECRET is not set")
+    refuses(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "actions.server", "--port", "5998"],
+        {k: v for k, v in env.items() if k != "POSTA_ACTIONS_SECRET"},
+        "POSTA_ACTIONS_SECRET is not set",
+    )

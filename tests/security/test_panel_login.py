@@ -20,8 +20,13 @@ def attempt(stack, name, password, address, proto=None):
     headers = {"X-Forwarded-For": address, **({"X-Forwarded-Proto": proto} if proto else {})}
     form = requests.get(f"{stack.panel_url}/login", headers=headers)
     token = form.cookies.get("posta_login_csrf")  # read by hand: a Secure cookie is not sent back over http
-    return requests.post(f"{stack.panel_url}/login", allow_redirects=False, headers=headers,
-                         cookies={"posta_login_csrf": token}, data={"name": name, "password": password, "csrf": token})
+    return requests.post(
+        f"{stack.panel_url}/login",
+        allow_redirects=False,
+        headers=headers,
+        cookies={"posta_login_csrf": token},
+        data={"name": name, "password": password, "csrf": token},
+    )
 
 
 def test_failed_logins_for_one_name_are_limited_whatever_the_address(stack, limits_reset):
@@ -44,8 +49,11 @@ def test_failed_logins_from_one_address_are_limited_whatever_the_name(stack, lim
 def test_panel_pages_say_how_a_browser_must_treat_them(stack):
     page = requests.get(f"{stack.panel_url}/login")
     policy = page.headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in policy and "script-src 'nonce-" in policy and "'unsafe-inline'" not in \
-        policy.split("script-src")[1].split(";")[0]
+    assert (
+        "frame-ancestors 'none'" in policy
+        and "script-src 'nonce-" in policy
+        and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    )
     nonce = policy.split("'nonce-")[1].split("'")[0]
     assert f'<script nonce="{nonce}">' in page.text
     assert page.headers["X-Frame-Options"] == "DENY"

@@ -17,10 +17,16 @@ def test_through_nginx_only_the_webhook_the_panel_and_health_answer(production):
     profile, url = production.profile, production.url
     token = f"token={profile.token}"
     victim = Phone(production).number
-    for method, path in [("GET", f"/conversations/{victim}/tracker?{token}"), ("GET", f"/status?{token}"),
-                         ("POST", f"/conversations/{victim}/tracker/events?{token}"), ("PUT", f"/model?{token}"),
-                         ("DELETE", f"/model?{token}"), ("POST", f"/webhooks/rest/webhook?{token}"), ("GET", "/"),
-                         ("GET", f"/version?{token}")]:
+    for method, path in [
+        ("GET", f"/conversations/{victim}/tracker?{token}"),
+        ("GET", f"/status?{token}"),
+        ("POST", f"/conversations/{victim}/tracker/events?{token}"),
+        ("PUT", f"/model?{token}"),
+        ("DELETE", f"/model?{token}"),
+        ("POST", f"/webhooks/rest/webhook?{token}"),
+        ("GET", "/"),
+        ("GET", f"/version?{token}"),
+    ]:
         answer = requests.request(method, url + path, json={"sender": victim, "message": "hola"}, timeout=10)
         assert answer.status_code == 404, (method, path, answer.status_code)
     assert requests.get(f"{url}/health", timeout=10).json() == {"status": "ok"}
@@ -36,16 +42,20 @@ def test_on_a_replica_the_api_needs_the_token_and_there_is_no_rest_channel(produ
     port = profile.rasa_ports[live]
     assert requests.get(f"http://127.0.0.1:{port}/status", timeout=10).status_code == 401
     assert requests.get(profile.api(live, "/status"), timeout=10).status_code == 200
-    rest = requests.post(profile.api(live, "/webhooks/rest/webhook"), json={"sender": "5491155557777",
-                                                                         "message": "hola"}, timeout=10)
+    rest = requests.post(
+        profile.api(live, "/webhooks/rest/webhook"), json={"sender": "5491155557777", "message": "hola"}, timeout=10
+    )
     assert rest.status_code == 404
 
 
 def login(url, name, password):
     session = requests.Session()
     session.get(f"{url}/webhooks/panel/login")
-    return session.post(f"{url}/webhooks/panel/login", allow_redirects=False, data={
-        "name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")})
+    return session.post(
+        f"{url}/webhooks/panel/login",
+        allow_redirects=False,
+        data={"name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")},
+    )
 
 
 def test_demo_passwords_do_not_open_the_panel_with_a_real_number(production):
@@ -66,6 +76,7 @@ def test_the_login_limit_holds_across_replicas(production):
 def test_the_profile_does_not_start_without_a_token(tmp_path):
     env = {"POSTA_API_TOKEN": ""}
     with pytest.raises(SystemExit, match="POSTA_API_TOKEN is not set"):
-        ProductionProfile(os.environ.get("POSTA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/x"),
-                          tmp_path, env=env)
+        ProductionProfile(
+            os.environ.get("POSTA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/x"), tmp_path, env=env
+        )
     assert list(tmp_path.iterdir()) == []  # nothing was started

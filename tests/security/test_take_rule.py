@@ -10,8 +10,11 @@ from harness.phones import BRUNO, CARLA, agent_phone, case_of, shown
 def signed_in(stack, name, password):
     session = requests.Session()
     session.get(f"{stack.panel_url}/login")
-    answer = session.post(f"{stack.panel_url}/login", allow_redirects=False, data={
-        "name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")})
+    answer = session.post(
+        f"{stack.panel_url}/login",
+        allow_redirects=False,
+        data={"name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")},
+    )
     assert answer.status_code == 303, answer.text[:300]
     return session
 

@@ -29,8 +29,9 @@ def test_messages_for_another_business_number_are_acknowledged_not_handled(stack
     before = stack.log().count("999000111222")
     for text in ("hola", "quiero hablar con una persona"):
         message = customer.message("text", {"body": text})
-        body = for_number(webhook([message], contacts=[{"profile": {"name": "Otro"}, "wa_id": customer.number}]),
-                          "999000111222")
+        body = for_number(
+            webhook([message], contacts=[{"profile": {"name": "Otro"}, "wa_id": customer.number}]), "999000111222"
+        )
         assert stack.post_webhook(body).status_code == 200  # Meta must not retry
         assert not stored(cases, message["id"])
     assert customer.quiet(2) == []
@@ -55,8 +56,9 @@ def test_a_malformed_signature_header_is_a_403_not_a_500(stack, cases):
     raw = json.dumps(webhook([message])).encode()
     url = f"{stack.url}/webhooks/whatsapp/webhook"
     for header in ("sha256=" + "ñ" * 64, "sha256=\u00ff" + sign(raw, APP_SECRET)[8:], "sha256", "md5=abc"):
-        answer = requests.post(url, data=raw, headers={"Content-Type": "application/json",
-                                                       "X-Hub-Signature-256": header.encode("latin-1")})
+        answer = requests.post(
+            url, data=raw, headers={"Content-Type": "application/json", "X-Hub-Signature-256": header.encode("latin-1")}
+        )
         assert answer.status_code == 403, (header, answer.status_code)
     time.sleep(0.5)
     assert not stored(cases, message["id"])

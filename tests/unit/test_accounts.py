@@ -11,8 +11,15 @@ from posta.schema import login_failures
 
 
 def agent(name, password=None, demo=False):
-    return Agent(name=name, phone="5491100000000", teams=("sales",), languages=("es",), max_open_cases=1,
-                 schedule=None, password_hash=hash_password(password, demo=demo) if password else None)
+    return Agent(
+        name=name,
+        phone="5491100000000",
+        teams=("sales",),
+        languages=("es",),
+        max_open_cases=1,
+        schedule=None,
+        password_hash=hash_password(password, demo=demo) if password else None,
+    )
 
 
 @pytest.fixture
@@ -51,6 +58,7 @@ def test_demo_hashes_work_only_where_demo_passwords_are_allowed(pbkdf2_calls):
 
 def test_the_shipped_demo_hashes_are_marked_as_demo():
     from posta import config
+
     shipped = config.load(config.DEFAULT_PATH)  # the demo business.yml itself, on purpose
     hashes = [a.password_hash for a in shipped.agents if a.password_hash]
     assert hashes and all(is_demo(h) for h in hashes)

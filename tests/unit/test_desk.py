@@ -52,8 +52,14 @@ def sent_to(desk, phone):
 
 
 def open_case(desk, conversation="5491100000001", agent="Eva"):
-    summary = CaseSummary(conversation_id=conversation, reason="requested", topic="general", language="es",
-                          customer_name="Lucía", messages=[CustomerMessage("quiero hablar con alguien")])
+    summary = CaseSummary(
+        conversation_id=conversation,
+        reason="requested",
+        topic="general",
+        language="es",
+        customer_name="Lucía",
+        messages=[CustomerMessage("quiero hablar con alguien")],
+    )
     return desk.store.open_case(summary, team="sales", agent=agent, channel="whatsapp")
 
 
@@ -68,7 +74,9 @@ def test_take_relay_and_hand_back(desk):
     assert desk.store.get(case.id).status == "active"
     run(agent_message(desk, eva, message("Hola Lucía!")))
     assert sent_to(desk, case.conversation_id) == [
-        "Una persona del equipo ya está con tu consulta y te escribe por acá.", "Hola Lucía!"]
+        "Una persona del equipo ya está con tu consulta y te escribe por acá.",
+        "Hola Lucía!",
+    ]
     assert ("log", case.conversation_id, "Eva", "Hola Lucía!") in desk.conversations.calls
     assert desk.store.get(case.id).first_reply_at is not None
     run(agent_message(desk, eva, message("listo")))

@@ -32,8 +32,9 @@ def opening_intent(rule):
 
 
 def test_every_intent_the_code_hands_off_opens_a_rule_that_hands_off_and_no_other():
-    handed_off = {opening_intent(rule) for _, rule in rules()
-                  if opening_intent(rule) and steps(rule)[1:] == [("action", HANDOFF)]}
+    handed_off = {
+        opening_intent(rule) for _, rule in rules() if opening_intent(rule) and steps(rule)[1:] == [("action", HANDOFF)]
+    }
     assert handed_off == set(HANDOFF_INTENTS)
     for name, rule in rules():  # a handoff intent never opens a rule that does something else
         if opening_intent(rule) in HANDOFF_INTENTS:
@@ -60,5 +61,6 @@ def test_the_handoff_intents_are_the_domains_and_each_has_one_reason():
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
     assert HANDOFF_INTENTS - {NLU_FALLBACK} <= intents
-    assert not (REQUEST_INTENTS & SENSITIVE_INTENTS or REQUEST_INTENTS & UNSURE_INTENTS
-                or SENSITIVE_INTENTS & UNSURE_INTENTS)
+    assert not (
+        REQUEST_INTENTS & SENSITIVE_INTENTS or REQUEST_INTENTS & UNSURE_INTENTS or SENSITIVE_INTENTS & UNSURE_INTENTS
+    )

@@ -87,8 +87,15 @@ def test_the_core_imports_neither_rasa_nor_sanic():
     for name, path in project_modules().items():
         if name.startswith("posta"):
             tree = ast.parse(path.read_text())
-            roots = {alias.name.split(".")[0] for node in ast.walk(tree)
-                     if isinstance(node, ast.Import) for alias in node.names}
-            roots |= {node.module.split(".")[0] for node in ast.walk(tree)
-                      if isinstance(node, ast.ImportFrom) and node.module and not node.level}
+            roots = {
+                alias.name.split(".")[0]
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Import)
+                for alias in node.names
+            }
+            roots |= {
+                node.module.split(".")[0]
+                for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.module and not node.level
+            }
             assert not roots & {"rasa", "rasa_sdk", "sanic", "channels", "actions"}, name

@@ -28,9 +28,12 @@ def run(*args):
 
 
 def a_case(store, conversation, team, agent=None, at=None, reason="requested"):
-    case = store.open_case(CaseSummary(conversation_id=conversation, reason=reason, topic="general",
-                                       language="es", customer_name="Lucía"), team=team, agent=agent,
-                           channel="whatsapp")
+    case = store.open_case(
+        CaseSummary(conversation_id=conversation, reason=reason, topic="general", language="es", customer_name="Lucía"),
+        team=team,
+        agent=agent,
+        channel="whatsapp",
+    )
     with store.engine.begin() as conn:
         conn.execute(cases.update().where(cases.c.id == case.id).values(created_at=at, assigned_at=at))
     return store.get(case.id)

@@ -17,14 +17,19 @@ from tests.conftest import fresh_postgres_database
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, tmp_path):
-    with (fresh_postgres_database("posta_migrate") if request.param == "postgresql"
-          else contextlib.nullcontext(f"sqlite:///{tmp_path / 'posta.db'}")) as url:
+    with (
+        fresh_postgres_database("posta_migrate")
+        if request.param == "postgresql"
+        else contextlib.nullcontext(f"sqlite:///{tmp_path / 'posta.db'}")
+    ) as url:
         yield url
 
 
 def differences(engine) -> list:
     with engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"include_name": migrations.ours}), schema.metadata)
+        return compare_metadata(
+            MigrationContext.configure(conn, opts={"include_name": migrations.ours}), schema.metadata
+        )
 
 
 def test_the_migrations_build_the_schema_the_code_declares(url):
@@ -38,16 +43,37 @@ def test_the_migrations_build_the_schema_the_code_declares(url):
 def rows_of_every_table(now):
     """One row per Posta table, as today's code writes them."""
     return {
-        schema.cases: dict(id=1, conversation_id="5491100000001", status="active", reason="sensitive",
-                           topic="health", urgent=True, after_hours=False, language="es", summary="{}",
-                           created_at=now, agent="Ana", team="optica"),
+        schema.cases: dict(
+            id=1,
+            conversation_id="5491100000001",
+            status="active",
+            reason="sensitive",
+            topic="health",
+            urgent=True,
+            after_hours=False,
+            language="es",
+            summary="{}",
+            created_at=now,
+            agent="Ana",
+            team="optica",
+        ),
         schema.case_events: dict(id=1, case_id=1, at=now, kind="created", detail="sensitive"),
         schema.agent_state: dict(agent="Ana", active_case_id=1),
         schema.contacts: dict(phone="5491100000001", name="Lucía", last_inbound_at=now),
-        schema.inbox: dict(id=1, message_id="wamid.1", sender="5491100000001", kind="text", received_at=now,
-                           payload="{}", attempts=0),
-        schema.outbox: dict(id=1, recipient="5491100000001", body="{}", purpose="reply", status="sent",
-                            attempts=1, next_attempt_at=now, created_at=now, used_template=False),
+        schema.inbox: dict(
+            id=1, message_id="wamid.1", sender="5491100000001", kind="text", received_at=now, payload="{}", attempts=0
+        ),
+        schema.outbox: dict(
+            id=1,
+            recipient="5491100000001",
+            body="{}",
+            purpose="reply",
+            status="sent",
+            attempts=1,
+            next_attempt_at=now,
+            created_at=now,
+            used_template=False,
+        ),
         schema.sessions: dict(token_hash="a" * 64, agent="Ana", created_at=now, expires_at=now),
         schema.settings: dict(key="secret", value="x"),
         schema.login_failures: dict(id=1, key="name:ana", at=now),

@@ -22,6 +22,7 @@ async def heard_within(seconds: float, heard: asyncio.Event) -> bool:
 
 def test_an_outbox_write_wakes_a_listener_and_a_rolled_back_one_does_not():
     with fresh_postgres_database("posta_notify") as url:
+
         async def scenario():
             heard = asyncio.Event()
             listener = asyncio.ensure_future(pg_notify.listen(connect(url), pg_notify.OUTBOX, heard.set))
@@ -37,24 +38,31 @@ def test_an_outbox_write_wakes_a_listener_and_a_rolled_back_one_does_not():
             assert await heard_within(2, heard)
             listener.cancel()
             writer.dispose()
+
         asyncio.run(scenario())
         connect(url).dispose()
 
 
 def test_a_listener_cut_off_by_the_server_listens_again():
     with fresh_postgres_database("posta_notify") as url:
+
         async def scenario():
             heard = asyncio.Event()
             listener = asyncio.ensure_future(pg_notify.listen(connect(url), "posta_test", heard.set, retry=0.2))
             assert await heard_within(5, heard)
             heard.clear()
             with sa.create_engine(url, isolation_level="AUTOCOMMIT").connect() as admin:
-                admin.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                      "WHERE query LIKE 'LISTEN%' AND datname = current_database()"))
+                admin.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE query LIKE 'LISTEN%' AND datname = current_database()"
+                    )
+                )
                 assert await heard_within(5, heard)  # reconnected (and told to look)
                 heard.clear()
                 admin.execute(sa.text("SELECT pg_notify('posta_test', '')"))
                 assert await heard_within(2, heard)
             listener.cancel()
+
         asyncio.run(scenario())
         connect(url).dispose()

@@ -21,13 +21,20 @@ from tests.conftest import fresh_postgres_database
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
     """A case store on SQLite (make run) and on PostgreSQL (production), with Rasa's events table."""
-    with (fresh_postgres_database("posta_privacy") if request.param == "postgresql"
-          else nullcontext(f"sqlite:///{tmp_path / 'privacy.db'}")) as url:
+    with (
+        fresh_postgres_database("posta_privacy")
+        if request.param == "postgresql"
+        else nullcontext(f"sqlite:///{tmp_path / 'privacy.db'}")
+    ) as url:
         store = CaseStore(url)
         key = "SERIAL" if request.param == "postgresql" else "INTEGER"
         with store.engine.begin() as conn:  # the columns of Rasa's events table
-            conn.execute(sa.text(f"CREATE TABLE events (id {key} PRIMARY KEY, sender_id VARCHAR, type_name VARCHAR, "
-                                 "timestamp FLOAT, data TEXT)"))
+            conn.execute(
+                sa.text(
+                    f"CREATE TABLE events (id {key} PRIMARY KEY, sender_id VARCHAR, type_name VARCHAR, "
+                    "timestamp FLOAT, data TEXT)"
+                )
+            )
         yield store
         store.engine.dispose()
 
@@ -36,14 +43,18 @@ def customer_with_everything(store, phone, days_ago=0):
     url = str(store.engine.url)
     when = (utcnow() - timedelta(days=days_ago)).timestamp()
     with store.engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, '{}')"),
-                     {"s": phone, "t": when})
-    case = store.open_case(CaseSummary(conversation_id=phone, reason="sensitive", topic="health", language="es"),
-                           team="support")
+        conn.execute(
+            sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, 'user', :t, '{}')"),
+            {"s": phone, "t": when},
+        )
+    case = store.open_case(
+        CaseSummary(conversation_id=phone, reason="sensitive", topic="health", language="es"), team="support"
+    )
     store.record(case.id, "note", "Bruno", "tiene glaucoma")
     Inbox(url).accept([Inbound(id=f"wamid.{phone}", sender=phone, kind="text", text="me duele el ojo")])
-    Outbox(url).enqueue([{"to": phone, "type": "text", "text": {"body": "hola"}}], purpose="reply",
-                        conversation_id=phone)
+    Outbox(url).enqueue(
+        [{"to": phone, "type": "text", "text": {"body": "hola"}}], purpose="reply", conversation_id=phone
+    )
     return case
 
 
@@ -52,8 +63,9 @@ def rows_about(store, phone):
         return {
             "events": conn.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": phone}).scalar(),
             "cases": conn.execute(sa.select(sa.func.count()).where(cases.c.conversation_id == phone)).scalar(),
-            "case_events": conn.execute(sa.select(sa.func.count()).select_from(case_events).join(cases)
-                                        .where(cases.c.conversation_id == phone)).scalar(),
+            "case_events": conn.execute(
+                sa.select(sa.func.count()).select_from(case_events).join(cases).where(cases.c.conversation_id == phone)
+            ).scalar(),
             "inbox": conn.execute(sa.select(sa.func.count()).where(inbox.c.sender == phone)).scalar(),
             "outbox": conn.execute(sa.select(sa.func.count()).where(outbox.c.recipient == phone)).scalar(),
             "contacts": conn.execute(sa.select(sa.func.count()).where(contacts.c.phone == phone)).scalar(),

@@ -23,24 +23,43 @@ def at(hour, minute=0, day=0):
 def store(tmp_path):
     store = CaseStore(f"sqlite:///{tmp_path / 'reports.db'}")
     with store.engine.begin() as conn:  # the columns of Rasa's events table that reports read
-        conn.execute(sa.text("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR, type_name VARCHAR, "
-                             "timestamp FLOAT)"))
+        conn.execute(
+            sa.text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR, type_name VARCHAR, timestamp FLOAT)"
+            )
+        )
         for n in range(8):
-            conn.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp) VALUES (:s, 'user', :t)"),
-                         {"s": f"c{n}", "t": at(9 + n).timestamp()})
-        conn.execute(sa.text("INSERT INTO events (sender_id, type_name, timestamp) VALUES ('old', 'user', :t)"),
-                     {"t": at(12, day=-1).timestamp()})
+            conn.execute(
+                sa.text("INSERT INTO events (sender_id, type_name, timestamp) VALUES (:s, 'user', :t)"),
+                {"s": f"c{n}", "t": at(9 + n).timestamp()},
+            )
+        conn.execute(
+            sa.text("INSERT INTO events (sender_id, type_name, timestamp) VALUES ('old', 'user', :t)"),
+            {"t": at(12, day=-1).timestamp()},
+        )
     return store
 
 
-def scripted_case(store, name, reason, team, agent, created, first_reply=None, taken=None, closed=None,
-                  after_hours=False):
-    case = store.open_case(CaseSummary(conversation_id=name, reason=reason, topic="general", language="es",
-                                       after_hours=after_hours), team=team, agent=agent)
+def scripted_case(
+    store, name, reason, team, agent, created, first_reply=None, taken=None, closed=None, after_hours=False
+):
+    case = store.open_case(
+        CaseSummary(conversation_id=name, reason=reason, topic="general", language="es", after_hours=after_hours),
+        team=team,
+        agent=agent,
+    )
     with store.engine.begin() as conn:
-        conn.execute(cases.update().where(cases.c.id == case.id).values(
-            created_at=created, first_reply_at=first_reply, taken_at=taken, closed_at=closed,
-            status="closed" if closed else "active"))
+        conn.execute(
+            cases.update()
+            .where(cases.c.id == case.id)
+            .values(
+                created_at=created,
+                first_reply_at=first_reply,
+                taken_at=taken,
+                closed_at=closed,
+                status="closed" if closed else "active",
+            )
+        )
     return case
 
 
@@ -49,8 +68,9 @@ def test_report_numbers(store, business):
     scripted_case(store, "c1", "sensitive", "support", "Hugo", at(11), at(11, 10), at(11, 5), at(12))
     scripted_case(store, "c2", "unsure", "sales", "Eva", at(12), at(12, 4), at(12, 1))
     # After hours at 20:00; the store opens at 10:00 next day, Eva takes it at 10:15.
-    scripted_case(store, "c3", "requested", "sales", "Eva", at(20), at(10, 20, day=1), at(10, 15, day=1),
-                  after_hours=True)
+    scripted_case(
+        store, "c3", "requested", "sales", "Eva", at(20), at(10, 20, day=1), at(10, 15, day=1), after_hours=True
+    )
     scripted_case(store, "old", "unsure", "sales", "Eva", at(12, day=-1))  # outside the period
     box = Outbox(str(store.engine.url))
     body = {"to": "549", "type": "text", "text": {"body": "x"}}

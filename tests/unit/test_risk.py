@@ -31,8 +31,10 @@ def test_unfamiliar_wordless_and_fake_small_talk_are_unsure():
     assert (fake.intent, fake.reason) == (risk.FALLBACK, "not_small_talk")
     real = judge(Evidence(confident, nearest=0.9, nearest_small_talk=0.95), THRESHOLDS, SENSITIVE, SMALL_TALK)
     assert (real.intent, real.reason) == ("goodbye", "top")
-    assert judge(Evidence({"ask_hours": 0.29, "greet": 0.28}), THRESHOLDS, SENSITIVE, SMALL_TALK).reason == \
-        "low_confidence"
+    assert (
+        judge(Evidence({"ask_hours": 0.29, "greet": 0.28}), THRESHOLDS, SENSITIVE, SMALL_TALK).reason
+        == "low_confidence"
+    )
 
 
 def test_the_handoff_score_rises_with_each_signal():
@@ -48,9 +50,13 @@ def test_the_handoff_score_rises_with_each_signal():
 
 def test_sentences_split_a_second_thought_and_keep_short_messages_whole():
     assert risk.sentences("hola! queria saber los horarios. ah y los lentes me dan dolor de cabeza") == [
-        "queria saber los horarios", "ah y los lentes me dan dolor de cabeza"]
+        "queria saber los horarios",
+        "ah y los lentes me dan dolor de cabeza",
+    ]
     assert risk.sentences("what time do you open, but my eye is red and swollen") == [
-        "what time do you open", "but my eye is red and swollen"]
+        "what time do you open",
+        "but my eye is red and swollen",
+    ]
     assert risk.sentences("a que hora abren?") == []
     assert risk.sentences("hola. gracias") == []  # parts of fewer than three words are not scored
 
@@ -67,8 +73,13 @@ def test_closer_to_what_the_bot_cannot_answer_than_to_the_answer_is_unsure_or_se
     assert judge(bakery, thresholds, SENSITIVE, SMALL_TALK).reason == "near_out_of_scope"
     ours = Evidence(hours, nearest=0.9, nearest_top=0.9, nearest_out_of_scope=0.6)
     assert judge(ours, thresholds, SENSITIVE, SMALL_TALK).intent == "ask_hours"
-    cheap = Evidence({"ask_catalogue": 0.9, "complaint": 0.1}, nearest=0.85, nearest_top=0.7, nearest_sensitive=0.85,
-                     nearest_sensitive_intent="complaint")
+    cheap = Evidence(
+        {"ask_catalogue": 0.9, "complaint": 0.1},
+        nearest=0.85,
+        nearest_top=0.7,
+        nearest_sensitive=0.85,
+        nearest_sensitive_intent="complaint",
+    )
     verdict = judge(cheap, thresholds, SENSITIVE, SMALL_TALK)
     assert (verdict.intent, verdict.reason) == ("complaint", "near_sensitive")
     off = Thresholds(sensitive=0.25, fallback=0.3)  # both margins off by default
@@ -87,8 +98,9 @@ def test_the_lexicon_still_catches_what_the_classifier_answers():
 
 def test_a_top_intent_that_already_hands_off_stands():
     thresholds = Thresholds(sensitive=0.25, closer_out_of_scope=0.0, fallback=0.3)
-    unsure_request = Evidence({"request_human": 0.28, "ask_hours": 0.27, "greet": 0.17},
-                              nearest_top=0.8, nearest_out_of_scope=0.9)
+    unsure_request = Evidence(
+        {"request_human": 0.28, "ask_hours": 0.27, "greet": 0.17}, nearest_top=0.8, nearest_out_of_scope=0.9
+    )
     handoff = {"request_human", "out_of_scope"}
     assert judge(unsure_request, thresholds, SENSITIVE, SMALL_TALK, handoff).intent == "request_human"
     far_out = Evidence({"out_of_scope": 0.9, "ask_hours": 0.1}, nearest=0.9, nearest_top=0.9, nearest_out_of_scope=0.9)

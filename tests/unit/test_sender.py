@@ -42,6 +42,7 @@ def url(tmp_path):
 
 def send_until(sender: Sender, settled, timeout: float = 10.0) -> None:
     """Runs the sender until `settled()` holds (checked against the database)."""
+
     async def scenario():
         running = asyncio.ensure_future(sender.run())
         deadline = time.monotonic() + timeout
@@ -53,6 +54,7 @@ def send_until(sender: Sender, settled, timeout: float = 10.0) -> None:
             sender.stop()
             await sender.drain()
             await running
+
     asyncio.run(scenario())
 
 
@@ -73,8 +75,10 @@ def test_a_due_message_is_sent_once_and_recorded(url):
 def test_a_retryable_error_is_tried_again_until_meta_takes_it(url, monkeypatch):
     monkeypatch.setattr(outbox_module, "FIRST_RETRY", 0.01)  # the same backoff, shorter
     box = Outbox(url)
-    graph = RecordingGraph(GraphError("503 Service Unavailable", status=503),
-                           GraphError("throttled", status=400, code=ErrorCode.PAIR_RATE_LIMIT))
+    graph = RecordingGraph(
+        GraphError("503 Service Unavailable", status=503),
+        GraphError("throttled", status=400, code=ErrorCode.PAIR_RATE_LIMIT),
+    )
     failures = []
 
     async def on_failure(row, error):
@@ -98,8 +102,9 @@ def test_a_hopeless_error_fails_the_row_and_tells_whoever_handles_failures(url):
         failures.append((row.id, row.recipient, error))
 
     [body] = outbound.text(CUSTOMER, "te llamo en 5 minutos")
-    [first, second] = box.enqueue([body, outbound.text(CUSTOMER, "¿te parece?")[0]], purpose="relay",
-                                  conversation_id=CUSTOMER)
+    [first, second] = box.enqueue(
+        [body, outbound.text(CUSTOMER, "¿te parece?")[0]], purpose="relay", conversation_id=CUSTOMER
+    )
     Contacts(url).seen(CUSTOMER)  # the customer wrote just now: the window is open
     send_until(Sender(box, graph, Contacts(url), on_failure=on_failure, poll=0.02), settled(box))
     assert graph.calls[0] == body

@@ -24,8 +24,14 @@ def store(database_url):
 
 
 def summary(conversation_id, topic="general", reason="requested", language="es", name=None, text="hola"):
-    return CaseSummary(conversation_id=conversation_id, reason=reason, topic=topic, language=language,
-                       customer_name=name, messages=[CustomerMessage(text=text)])
+    return CaseSummary(
+        conversation_id=conversation_id,
+        reason=reason,
+        topic=topic,
+        language=language,
+        customer_name=name,
+        messages=[CustomerMessage(text=text)],
+    )
 
 
 def test_a_case_round_trips_with_its_summary(store):
@@ -83,8 +89,10 @@ def test_routing_prefers_the_customers_language_then_least_load_then_round_robin
     assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, {"Hugo": 1}, last).name == "Rosa"
     earlier, later = datetime(2026, 11, 25, 9, tzinfo=TIMEZONE), datetime(2026, 11, 25, 10, tzinfo=TIMEZONE)
     tie = {"Hugo": 1, "Rosa": 1}
-    assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, tie,
-                                {"Hugo": later, "Rosa": earlier}).name == "Rosa"
+    assert (
+        routing.choose_agent(business, "support", "es", WEDNESDAY_15, tie, {"Hugo": later, "Rosa": earlier}).name
+        == "Rosa"
+    )
     full = {"Hugo": 2, "Rosa": 2}
     assert routing.choose_agent(business, "support", "es", WEDNESDAY_15, full, last) is None
 
@@ -109,8 +117,9 @@ def test_decisions():
     assert handoff.decide("ask_catalogue", "las lentillas me irritan, me arde el ojo").topic == "health"
     # An angry customer asking for the manager is a complaint first.
     assert handoff.decide("request_human", "pésima atención, quiero hablar con el encargado").reason == "sensitive"
-    assert handoff.decide("affirm", "dale", accepted_offer=True, earlier_topic="eye_exam") == \
-        handoff.Decision("requested", "eye_exam")
+    assert handoff.decide("affirm", "dale", accepted_offer=True, earlier_topic="eye_exam") == handoff.Decision(
+        "requested", "eye_exam"
+    )
     assert handoff.decide("out_of_scope", "venden bicicletas?").reason == "unsure"
     assert handoff.decide(None, "zzz").reason == "unsure"
 

@@ -6,8 +6,13 @@ T0 = 1795_000_000.0  # an arbitrary instant; only the order and the first one ma
 
 
 def user(text, intent, t, **metadata):
-    return {"event": "user", "text": text, "timestamp": t, "metadata": metadata,
-            "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": []}}
+    return {
+        "event": "user",
+        "text": text,
+        "timestamp": t,
+        "metadata": metadata,
+        "parse_data": {"intent": {"name": intent, "confidence": 0.9}, "entities": []},
+    }
 
 
 def bot(text, action, t):
@@ -27,10 +32,14 @@ def conversation():
 
 
 def test_summary_keeps_every_customer_message_verbatim_and_in_order():
-    built = summary.build(conversation(), conversation_id="5491100000000", reason="unsure",
-                          topic="order", language="es")
+    built = summary.build(
+        conversation(), conversation_id="5491100000000", reason="unsure", topic="order", language="es"
+    )
     assert [m.text for m in built.messages] == [
-        "hola", "cuanto salen los multifocales?", "y el pedido 4512 que hice el martes? me cobraron $45.000"]
+        "hola",
+        "cuanto salen los multifocales?",
+        "y el pedido 4512 que hice el martes? me cobraron $45.000",
+    ]
     assert built.customer_name == "Lucía"  # from channel metadata
     assert built.answered == ["catalogue"]  # the greeting is not an answer worth listing
     kinds = {(f["kind"], f["value"]) for f in built.facts}
@@ -52,15 +61,18 @@ def test_summary_starts_after_the_last_handback():
 
 
 def test_external_and_button_messages():
-    events = [user("EXTERNAL: handback", "handback", T0, is_external=True),
-              user('/ask_catalogue{"product": "frames"}', "ask_catalogue", T0 + 1)]
+    events = [
+        user("EXTERNAL: handback", "handback", T0, is_external=True),
+        user('/ask_catalogue{"product": "frames"}', "ask_catalogue", T0 + 1),
+    ]
     built = summary.build(events, conversation_id="c", reason="requested", topic="general", language="en")
     assert [m.text for m in built.messages] == ["ask catalogue"]
 
 
 def test_rendering_in_the_agents_language_is_short_and_complete():
-    built = summary.build(conversation(), conversation_id="5491100000000", reason="unsure", topic="order",
-                          language="es")
+    built = summary.build(
+        conversation(), conversation_id="5491100000000", reason="unsure", topic="order", language="es"
+    )
     text = built.render("en", case_id=7, tz=ZoneInfo("America/Argentina/Buenos_Aires"))
     lines = text.splitlines()
     assert lines[0] == "Case #7 · the bot could not answer · order status"
@@ -73,9 +85,13 @@ def test_rendering_in_the_agents_language_is_short_and_complete():
 
 
 def test_media_messages_show_type_id_and_caption():
-    events = [dict(user("", "nlu_fallback", T0), metadata={"media": {"type": "audio", "id": "MEDIA1"}}),
-              dict(user("mirá la receta", "nlu_fallback", T0 + 1),
-                   metadata={"media": {"type": "image", "id": "MEDIA2", "caption": "mirá la receta"}})]
+    events = [
+        dict(user("", "nlu_fallback", T0), metadata={"media": {"type": "audio", "id": "MEDIA1"}}),
+        dict(
+            user("mirá la receta", "nlu_fallback", T0 + 1),
+            metadata={"media": {"type": "image", "id": "MEDIA2", "caption": "mirá la receta"}},
+        ),
+    ]
     built = summary.build(events, conversation_id="c", reason="unsure", topic="media", language="es")
     rendered = built.render("es")
     assert "1. [adjunto: audio] (id MEDIA1)" in rendered  # the same form the agent gets relayed
@@ -100,10 +116,14 @@ def test_the_whole_conversation_joins_stored_history_and_the_tracker():
     from posta import rasa_events
 
     stored = conversation()
-    current = [{"event": "session_started", "timestamp": T0 + 30, "metadata": {"posta_rollover": True}},
-               user("y ahora?", "greet", T0 + 40)]
+    current = [
+        {"event": "session_started", "timestamp": T0 + 30, "metadata": {"posta_rollover": True}},
+        user("y ahora?", "greet", T0 + 40),
+    ]
     assert not rasa_events.rolled_over(stored) and rasa_events.rolled_over(current)
     joined = rasa_events.with_history(stored + current[:1], current)  # the stored copy of the rollover is not repeated
     assert [e.get("text") for e in joined if e["event"] == "user"][-2:] == [
-        "y el pedido 4512 que hice el martes? me cobraron $45.000", "y ahora?"]
+        "y el pedido 4512 que hice el martes? me cobraron $45.000",
+        "y ahora?",
+    ]
     assert sum(1 for e in joined if e["event"] == "session_started") == 2

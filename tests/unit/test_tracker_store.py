@@ -55,13 +55,19 @@ def conversation(turns, start=None):
     clock = iter(range(10_000))
     t0 = start or time.time() - 3600
     at = lambda: t0 + next(clock)
-    events = [ActionExecuted(ACTION_SESSION_START_NAME, timestamp=at()), SessionStarted(timestamp=at()),
-              ActionExecuted(ACTION_LISTEN_NAME, timestamp=at()), SlotSet("customer_name", "Lucía", timestamp=at())]
+    events = [
+        ActionExecuted(ACTION_SESSION_START_NAME, timestamp=at()),
+        SessionStarted(timestamp=at()),
+        ActionExecuted(ACTION_LISTEN_NAME, timestamp=at()),
+        SlotSet("customer_name", "Lucía", timestamp=at()),
+    ]
     for n in range(turns):
-        events += [UserUttered(f"pregunta {n}", {"name": "ask_hours", "confidence": 0.9}, timestamp=at()),
-                   ActionExecuted("utter_hours", timestamp=at()),
-                   BotUttered("Abrimos de 10 a 19.", {}, {"utter_action": "utter_hours"}, timestamp=at()),
-                   ActionExecuted(ACTION_LISTEN_NAME, timestamp=at())]
+        events += [
+            UserUttered(f"pregunta {n}", {"name": "ask_hours", "confidence": 0.9}, timestamp=at()),
+            ActionExecuted("utter_hours", timestamp=at()),
+            BotUttered("Abrimos de 10 a 19.", {}, {"utter_action": "utter_hours"}, timestamp=at()),
+            ActionExecuted(ACTION_LISTEN_NAME, timestamp=at()),
+        ]
     return events
 
 
@@ -108,9 +114,9 @@ def test_a_long_conversation_at_rest_rolls_over_and_keeps_its_history(store, url
     assert not short.is_paused()
 
     stored = rasa_events.load(connect(url), CUSTOMER)  # what summaries and the panel read
-    assert stored[:len(events)] == dicts(events)
+    assert stored[: len(events)] == dicts(events)
     assert [e["text"] for e in stored if e["event"] == "user"] == [f"pregunta {n}" for n in range(ROLLOVER_AFTER // 4)]
-    assert not any(rasa_events.is_new_session(e) for e in stored[len(events):])  # not a new conversation
+    assert not any(rasa_events.is_new_session(e) for e in stored[len(events) :])  # not a new conversation
 
     # The conversation goes on from the short session, without rolling over again.
     short.update(UserUttered("y los sábados?", {"name": "ask_hours", "confidence": 0.9}))

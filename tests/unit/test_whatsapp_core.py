@@ -61,8 +61,12 @@ def test_every_conformance_payload_parses_to_what_it_carries(name, body):
     updates = inbound.parse(body)
     assert updates, name
     assert [seen(u) for u in updates] == carried(body)  # nothing lost, nothing misattributed, in order
-    raw = [m for entry in body["entry"] for change in entry["changes"]
-           for m in change["value"].get("messages", []) + change["value"].get("message_echoes", [])]
+    raw = [
+        m
+        for entry in body["entry"]
+        for change in entry["changes"]
+        for m in change["value"].get("messages", []) + change["value"].get("message_echoes", [])
+    ]
     for update, message in zip([u for u in updates if not isinstance(u, Status)], raw):
         if message["type"] == "text":
             assert (update.kind, update.text) == ("text", message["text"]["body"]), name
@@ -77,8 +81,19 @@ def test_message_kinds():
     assert kinds["callback_button:button"] == ["choice"]
     assert kinds["callback_button:quick_reply"] == ["choice"]
     assert kinds["callback_selection:callback"] == ["choice"]
-    for media in ("image", "video", "document", "audio", "voice", "static_sticker", "current_location",
-                  "contacts", "order", "unsupported", "interactive_message_with_err"):
+    for media in (
+        "image",
+        "video",
+        "document",
+        "audio",
+        "voice",
+        "static_sticker",
+        "current_location",
+        "contacts",
+        "order",
+        "unsupported",
+        "interactive_message_with_err",
+    ):
         assert kinds[f"message:{media}"] == ["media"], media
     assert kinds["message:reaction"] == ["reaction"]
     assert kinds["deleted_message:revoke"] == ["revision"]
@@ -139,7 +154,14 @@ def test_long_body_with_buttons_goes_first_as_text():
 
 
 def test_the_fake_refuses_what_meta_refuses():
-    too_many = outbound._envelope("549", "interactive", {"type": "button", "body": {"text": "x"}, "action": {
-        "buttons": [{"type": "reply", "reply": {"id": str(i), "title": "ok"}} for i in range(4)]}})
+    too_many = outbound._envelope(
+        "549",
+        "interactive",
+        {
+            "type": "button",
+            "body": {"text": "x"},
+            "action": {"buttons": [{"type": "reply", "reply": {"id": str(i), "title": "ok"}} for i in range(4)]},
+        },
+    )
     assert check_body(too_many) == "1-3 buttons"
     assert check_body(outbound._envelope("549", "text", {"body": "x" * 4097})) is not None
