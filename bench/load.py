@@ -32,24 +32,9 @@ from typing import Dict, List, Optional, Tuple
 import aiohttp
 
 from harness.phones import AGENTS, webhook
+from harness.phones import ONE_REPLY_QUESTIONS as QUESTIONS
 from harness.stack import APP_SECRET, Stack
 from posta.whatsapp.inbound import sign
-
-# Questions the bot answers with exactly one message, so every inbound expects one reply.
-QUESTIONS = [
-    "hola",
-    "donde estan ubicados?",
-    "aceptan tarjeta de credito?",
-    "hacen envios al interior?",
-    "que cubre la garantia?",
-    "si no me gustan los puedo cambiar?",
-    "gracias!",
-    "how much is shipping?",
-    "where is the store?",
-    "do you take credit cards?",
-    "what does the warranty cover?",
-    "hi there",
-]
 
 
 @dataclass

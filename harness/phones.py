@@ -150,3 +150,20 @@ def case_of(cases, phone: Phone, timeout: float = 15.0):
             return case
         time.sleep(0.1)
     raise AssertionError(f"no open case for {phone.number}")
+
+
+# Questions the bot answers with exactly one message, so every inbound expects one reply.
+ONE_REPLY_QUESTIONS = [
+    "hola",
+    "donde estan ubicados?",
+    "aceptan tarjeta de credito?",
+    "hacen envios al interior?",
+    "que cubre la garantia?",
+    "si no me gustan los puedo cambiar?",
+    "gracias!",
+    "how much is shipping?",
+    "where is the store?",
+    "do you take credit cards?",
+    "what does the warranty cover?",
+    "hi there",
+]

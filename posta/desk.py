@@ -12,7 +12,7 @@ agent's words in the customer's thread) goes through the `Conversations` protoco
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import sqlalchemy as sa
 
@@ -186,20 +186,33 @@ class Desk:
             exclude=passed,
         )
         others = None if chosen else [a for a in self.config.agents if case.team in a.teams and a.name not in passed]
-        moved = alerts.route_and_announce(
+        moved = self._reroute(
+            case, case.team, chosen.name if chosen else None, agent, CaseEventKind.PASSED, recipients=others
+        )
+        self.clear_active(agent, case.id)
+        return moved
+
+    def _reroute(
+        self,
+        case: Case,
+        team: str,
+        to: Optional[str],
+        by: Agent,
+        kind: CaseEventKind,
+        recipients: Optional[Sequence[Agent]] = None,
+    ) -> Case:
+        return alerts.route_and_announce(
             self.config,
             self.store,
             self.outbox,
             self.contacts,
             case,
-            team=case.team,
-            agent=chosen.name if chosen else None,
-            by=agent.name,
-            kind=CaseEventKind.PASSED,
-            recipients=others,
+            team=team,
+            agent=to,
+            by=by.name,
+            kind=kind,
+            recipients=recipients,
         )
-        self.clear_active(agent, case.id)
-        return moved
 
     def transfer_targets(self) -> List[str]:
         return [a.name for a in self.config.agents] + [t.name for t in self.config.teams.values()]
@@ -211,17 +224,7 @@ class Desk:
         if to_agent is None and team is None:
             raise DeskError("unknown_target", target=target, options=", ".join(self.transfer_targets()))
         team = team or (case.team if case.team in to_agent.teams else to_agent.teams[0])
-        moved = alerts.route_and_announce(
-            self.config,
-            self.store,
-            self.outbox,
-            self.contacts,
-            case,
-            team=team,
-            agent=to_agent.name if to_agent else None,
-            by=agent.name,
-            kind=CaseEventKind.TRANSFERRED,
-        )
+        moved = self._reroute(case, team, to_agent.name if to_agent else None, agent, CaseEventKind.TRANSFERRED)
         self.clear_active(agent, case.id)
         return moved, to_agent.name if to_agent else self.config.teams[team].name
 

@@ -9,18 +9,12 @@ from collections import Counter
 import requests
 import sqlalchemy as sa
 
-from harness.phones import ANA, CARLA, Phone, shown
+from harness.phones import ANA, CARLA, ONE_REPLY_QUESTIONS, Phone, shown
 from posta.schema import inbox
 from posta.store import CaseStore
 from tests.conftest import CARLA_PASSWORD
 
-QUESTIONS = [
-    "hola",
-    "donde estan ubicados?",
-    "aceptan tarjeta de credito?",
-    "hacen envios al interior?",
-    "que cubre la garantia?",
-]
+QUESTIONS = ONE_REPLY_QUESTIONS[:5]
 
 
 def test_a_replica_killed_mid_burst_loses_nothing_and_doubles_nothing(production):
