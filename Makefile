@@ -57,8 +57,10 @@ shell: install $(MODEL)
 migrate: install
 	$(PY) -m posta.migrations
 
+# Rasa's checks of the data, then Posta's of the business against it (posta/validate.py).
 validate: install
 	$(RASA) data validate --fail-on-warnings
+	$(PY) -m posta.validate
 
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests/stories --e2e --fail-on-prediction-errors --out results/stories

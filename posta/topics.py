@@ -27,6 +27,8 @@ SENSITIVE_TOPICS = frozenset({"complaint", "return", "health", "legal", "billing
 # Topics flagged urgent in the agent's summary.
 URGENT_TOPICS = frozenset({"complaint", "health", "legal"})
 
+# Answered by the bot only when the message looks like small talk (components.handoff_risk).
+SMALL_TALK_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"})
 REQUEST_INTENTS = frozenset({"request_human"})
 SENSITIVE_INTENTS = frozenset(i for i, t in INTENT_TOPICS.items() if t in SENSITIVE_TOPICS)
 # Intents the bot hands off because it cannot answer them alone.
