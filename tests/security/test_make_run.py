@@ -175,6 +175,15 @@ def test_make_runs_simulator_refuses_other_sites_and_keeps_its_secret_off_comman
 
 
 def test_make_runs_demo_logins_work_with_the_simulator(made_run):
+    _, work = made_run
+    said = (work / "output.log").read_text()
+    # The business's agents, with a demo password shown only where it is still the shipped one.
+    for login in (
+        "sign in as Ana / ana-demo (agent)",
+        "sign in as Bruno / bruno-demo (agent)",
+        "sign in as Carla / carla-demo (admin)",
+    ):
+        assert login in said, said[-3000:]
     session = requests.Session()
     session.get(f"{BASE}/webhooks/panel/login")
     answer = session.post(
