@@ -25,7 +25,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.sentence_classifier import EVIDENCE
 from posta import lexicon, risk
-from posta.topics import HANDOFF_INTENTS, SENSITIVE_INTENTS
+from posta.topics import HANDOFF_INTENTS, SENSITIVE_INTENTS, SMALL_TALK_INTENTS
 
 OUTPUT = "handoff_risk"
 
@@ -36,7 +36,7 @@ class HandoffRisk(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {
             **risk.Thresholds().__dict__,
-            "small_talk_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"],
+            "small_talk_intents": sorted(SMALL_TALK_INTENTS),
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:

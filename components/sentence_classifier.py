@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 
 from components.embeddings import embed
 from posta import risk
-from posta.topics import SENSITIVE_INTENTS
+from posta.topics import SENSITIVE_INTENTS, SMALL_TALK_INTENTS
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "sentence_classifier.joblib"
@@ -108,7 +108,7 @@ class SentenceEmbeddingClassifier(GraphComponent, IntentClassifier):
             "diet_weight": 0.0,
             "ranking_length": 10,
             "encoder": "use",
-            "small_talk_intents": ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"],
+            "small_talk_intents": sorted(SMALL_TALK_INTENTS),
         }
 
     def __init__(
