@@ -11,8 +11,6 @@ from actions.common import business, language, latest_entity
 from posta import facts, texts
 from posta.hours import business_now
 
-PRODUCTS = ("frames", "lenses", "contact_lenses", "sunglasses")
-
 
 class ActionAnswerHours(Action):
     """The hours from business.yml, so the answer never drifts from the handoff logic."""
@@ -44,5 +42,8 @@ class ActionAnswerCatalogue(Action):
         product = latest_entity(tracker, "product") or next(
             (f.value for f in facts.extract(tracker.latest_message.get("text") or "") if f.kind == "product"), None
         )
-        dispatcher.utter_message(response=f"utter_catalogue_{product}" if product in PRODUCTS else "utter_catalogue")
+        specific = f"utter_catalogue_{product}"  # the product's own answer, if the design has one
+        dispatcher.utter_message(
+            response=specific if specific in (domain.get("responses") or {}) else "utter_catalogue"
+        )
         return []

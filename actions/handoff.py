@@ -84,6 +84,9 @@ class ActionHandoff(Action):
             result.agent.name if result.agent else f"queue {result.case.team}",
         )
         self._tell_customer(dispatcher, result, summary, now, lang)
+        safety = f"utter_safety_{summary.topic}"  # a topic's safety line, if the design has one
+        if safety in (domain.get("responses") or {}):
+            dispatcher.utter_message(response=safety)
         return decided + [SlotSet("handoff_needs_details", False), ConversationPaused()]
 
     @staticmethod
@@ -117,8 +120,6 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_handoff_named", agent_name=result.agent.name)
         else:
             dispatcher.utter_message(response="utter_handoff")
-        if summary.topic == "health":
-            dispatcher.utter_message(response="utter_health_safety")
 
 
 class ValidateAfterHoursForm(FormValidationAction):
