@@ -111,14 +111,17 @@ def out_of_fold(train: Sequence[Example], folds: int, encoder: str, C: float, we
 def outcomes(scored, thresholds: risk.Thresholds) -> Dict[str, int]:
     counts: Counter = Counter()
     for (text, gold), seen in scored:
-        want = kind(gold)
-        got = kind(handoff_risk.decide(seen, text, thresholds, SMALL_TALK).intent)
-        counts[f"needs_{want}"] += 1
-        if want == "answer":
-            counts["unnecessary"] += got != "answer"
-        elif got == "answer":
-            counts[f"missed_{want}"] += 1
+        tally(counts, kind(gold), kind(handoff_risk.decide(seen, text, thresholds, SMALL_TALK).intent))
     return counts
+
+
+def tally(counts: Counter, want: str, got: str) -> None:
+    """Counts one message: what it needed (`want`) against what was decided (`got`)."""
+    counts[f"needs_{want}"] += 1
+    if want == "answer":
+        counts["unnecessary"] += got != "answer"
+    elif got == "answer":
+        counts[f"missed_{want}"] += 1
 
 
 def cost(counts: Dict[str, int]) -> int:
@@ -180,12 +183,7 @@ def before(scored) -> Dict[str, int]:
         intent = (
             lexicon.INTENT_FOR_CATEGORY[hit.category] if hit else (top if seen.ranking[top] >= 0.3 else risk.FALLBACK)
         )
-        want, got = kind(gold), kind(intent)
-        counts[f"needs_{want}"] += 1
-        if want == "answer":
-            counts["unnecessary"] += got != "answer"
-        elif got == "answer":
-            counts[f"missed_{want}"] += 1
+        tally(counts, kind(gold), kind(intent))
     return counts
 
 

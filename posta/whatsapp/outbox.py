@@ -287,7 +287,6 @@ class Sender:
     ) -> None:
         self.outbox, self.client, self.contacts = outbox_, client, contacts
         self.on_failure = on_failure
-        self.poll = poll
         self.worker = uuid.uuid4().hex
         self.loop = WorkLoop("outbox", poll)
         outbox_.on_enqueue(self.wake)
