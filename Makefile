@@ -1,22 +1,33 @@
 # Posta: `make run` serves the assistant, `make test` runs every test. Both install and
 # train what they need first (a virtual environment on Python 3.10, the spaCy pipeline,
-# the model) and skip what is already up to date. `make test-unit` runs only the unit
-# tests, in seconds: it installs but trains nothing.
+# the language table, the model) and skip what is already up to date. `make test-unit`
+# runs only the unit tests, in seconds: it installs but trains nothing.
+#
+# POSTA_BUSINESS chooses the business (docs/your-business.md): a directory with its
+# business.yml, topics.yml and Rasa project. Default: the demo at the root (Óptica
+# Mirada); `make run POSTA_BUSINESS=businesses/restaurant` serves Casa Lola.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 SPACY := models/spacy-es-en
-MODEL := models/posta.tar.gz
-MODEL_INPUTS := config.yml domain.yml $(shell find data components posta -name '*.yml' -o -name '*.py' 2>/dev/null)
+LANGUAGE_TABLE := models/language-es-en.json.gz
+POSTA_BUSINESS ?= .
+B := $(POSTA_BUSINESS)
+MODEL := $(B)/models/posta.tar.gz
+MODEL_INPUTS := $(B)/config.yml $(B)/domain.yml $(B)/topics.yml $(shell find $(B)/data components posta -name '*.yml' -o -name '*.py' 2>/dev/null)
+RASA_PROJECT := --config $(B)/config.yml --domain $(B)/domain.yml --data $(B)/data
+# The two shipped businesses: make test trains and tests both (and the chosen one).
+EXAMPLES := . businesses/restaurant
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
+export POSTA_BUSINESS
 
-.PHONY: install browser nginx run-prod train run shell test validate migrate lint test-stories test-python test-unit nlu-report bench bench-quick reliability clean
+.PHONY: install browser nginx run-prod train train-examples run shell test check validate migrate lint test-stories test-python test-unit new-business nlu-report bench bench-quick reliability clean
 
-install: $(VENV)/.installed $(SPACY)/meta.json
+install: $(VENV)/.installed $(SPACY)/meta.json $(LANGUAGE_TABLE)
 
 $(VENV)/.installed: requirements.txt requirements.lock
 	@py=$$(scripts/find-python) && echo "Using $$py" && \
@@ -27,6 +38,10 @@ $(VENV)/.installed: requirements.txt requirements.lock
 
 $(SPACY)/meta.json: scripts/build_spacy_pipeline.py | $(VENV)/.installed
 	$(PY) scripts/build_spacy_pipeline.py $(SPACY)
+
+# Word votes for telling Spanish from English (posta/language.py), from spaCy's tables.
+$(LANGUAGE_TABLE): posta/language.py | $(VENV)/.installed
+	$(PY) -m posta.language $@
 
 # Headless Chromium for the browser tests: Debian's packages (tools that download their
 # own browser cannot work here). The emoji font makes screenshots show emoji.
@@ -41,7 +56,11 @@ nginx:
 train: $(MODEL)
 
 $(MODEL): $(MODEL_INPUTS) | install
-	$(RASA) train --fixed-model-name posta --out models
+	$(RASA) train $(RASA_PROJECT) --fixed-model-name posta --out $(B)/models
+
+# Every shipped business's model (the integration tests serve both).
+train-examples:
+	@for b in $(EXAMPLES); do $(MAKE) --no-print-directory train POSTA_BUSINESS=$$b || exit 1; done
 
 run: install $(MODEL)
 	scripts/run
@@ -59,13 +78,13 @@ migrate: install
 
 # Rasa's checks of the data, then Posta's of the business against it (posta/validate.py).
 validate: install
-	$(RASA) data validate --fail-on-warnings
+	$(RASA) data validate $(RASA_PROJECT) --fail-on-warnings
 	$(PY) -m posta.validate
 
 test-stories: $(MODEL)
-	$(RASA) test core --model $(MODEL) --stories tests/stories --e2e --fail-on-prediction-errors --out results/stories
+	$(RASA) test core --model $(MODEL) --stories $(B)/tests/stories --e2e --fail-on-prediction-errors --out results/$(B)/stories
 
-test-python: $(MODEL) browser nginx
+test-python: train-examples browser nginx
 	$(PY) -m pytest -q tests
 
 # The fast path: the unit tests, in seconds, with no model, no servers and no browser.
@@ -77,17 +96,26 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: validate lint test-stories test-python
+# One business's own checks: its data, its business file, its test stories.
+check: validate test-stories
+
+test: lint
+	@for b in $(sort $(EXAMPLES) $(B)); do $(MAKE) --no-print-directory check POSTA_BUSINESS=$$b || exit 1; done
+	$(MAKE) --no-print-directory test-python
+
+# The files a new business needs, to edit: make new-business DIR=businesses/bakery NAME="Panadería Sol"
+new-business: install
+	$(PY) -m posta.scaffold "$(DIR)" "$(NAME)"
 
 # Intent F1 on held-out messages (eval/), for the README.
 nlu-report: $(MODEL)
-	$(RASA) test nlu --model $(MODEL) --nlu eval/nlu_test.yml --out results/nlu
+	$(RASA) test nlu --model $(MODEL) --nlu $(B)/eval/nlu_test.yml --out results/nlu
 
 # Benchmarks (not part of make test; a smoke run of them is): docs/benchmarks.md + .png.
-bench: $(MODEL)
+bench: train-examples
 	$(PY) -m bench
 
-bench-quick: $(MODEL)
+bench-quick: train-examples
 	$(PY) -m bench --quick
 
 # The production profile under load and faults (restarts this machine's PostgreSQL and
@@ -96,4 +124,4 @@ reliability: $(MODEL) nginx
 	$(PY) -m bench.reliability
 
 clean:
-	rm -rf models results .pytest_cache posta.db*
+	rm -rf models businesses/*/models results .pytest_cache posta.db*

@@ -24,8 +24,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from components.sentence_classifier import EVIDENCE
-from posta import lexicon, risk
-from posta.topics import HANDOFF_INTENTS, SENSITIVE_INTENTS, SMALL_TALK_INTENTS
+from posta import lexicon, risk, topics
 
 OUTPUT = "handoff_risk"
 
@@ -36,7 +35,7 @@ class HandoffRisk(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         return {
             **risk.Thresholds().__dict__,
-            "small_talk_intents": sorted(SMALL_TALK_INTENTS),
+            "small_talk_intents": sorted(topics.current().small_talk),
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
@@ -75,7 +74,7 @@ class HandoffRisk(GraphComponent):
                 {
                     "reason": verdict.reason,
                     "score": round(score(evidence, self.thresholds), 4),
-                    "sensitive_mass": round(evidence.mass(SENSITIVE_INTENTS), 4),
+                    "sensitive_mass": round(evidence.mass(topics.current().sensitive_intents), 4),
                     "nearest": round(evidence.nearest, 4),
                 },
                 add_to_output=True,
@@ -86,14 +85,16 @@ class HandoffRisk(GraphComponent):
 def decide(evidence: risk.Evidence, text: str, thresholds: risk.Thresholds, small_talk) -> risk.Verdict:
     """`posta.risk.judge`, with the lexicon under it: unless the verdict is already a person
     (requested, sensitive, an order), a phrase that always needs one wins."""
-    verdict = risk.judge(evidence, thresholds, SENSITIVE_INTENTS, small_talk, HANDOFF_INTENTS)
-    if verdict.intent in HANDOFF_INTENTS - {"out_of_scope", risk.FALLBACK}:
+    business = topics.current()
+    verdict = risk.judge(evidence, thresholds, business.sensitive_intents, small_talk, business.handoff_intents)
+    if verdict.intent in business.handoff_intents - {topics.OUT_OF_SCOPE, risk.FALLBACK}:
         return verdict
     hit = lexicon.match(text)
     if hit:
-        return risk.Verdict(lexicon.INTENT_FOR_CATEGORY[hit.category], f"lexicon:{hit.category}", 1.0)
+        return risk.Verdict(lexicon.intent_for(hit.category), f"lexicon:{hit.category}", 1.0)
     return verdict
 
 
 def score(evidence: risk.Evidence, thresholds: risk.Thresholds) -> float:
-    return risk.handoff_score(evidence, thresholds, SENSITIVE_INTENTS, HANDOFF_INTENTS)
+    business = topics.current()
+    return risk.handoff_score(evidence, thresholds, business.sensitive_intents, business.handoff_intents)

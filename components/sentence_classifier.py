@@ -32,8 +32,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.linear_model import LogisticRegression
 
 from components.embeddings import embed
-from posta import risk
-from posta.topics import SENSITIVE_INTENTS, SMALL_TALK_INTENTS
+from posta import risk, topics
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "sentence_classifier.joblib"
@@ -108,7 +107,7 @@ class SentenceEmbeddingClassifier(GraphComponent, IntentClassifier):
             "diet_weight": 0.0,
             "ranking_length": 10,
             "encoder": "use",
-            "small_talk_intents": sorted(SMALL_TALK_INTENTS),
+            "small_talk_intents": sorted(topics.current().small_talk),
         }
 
     def __init__(
@@ -161,7 +160,7 @@ class SentenceEmbeddingClassifier(GraphComponent, IntentClassifier):
             texts,
             self.config["encoder"],
             self.config["small_talk_intents"],
-            sorted(SENSITIVE_INTENTS),
+            sorted(topics.current().sensitive_intents),
             [dict(r) for r in rankings],
         )
         for message, ranking, seen in zip(messages, rankings, evidence):

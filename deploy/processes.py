@@ -16,12 +16,21 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
-MODEL = ROOT / "models" / "posta.tar.gz"
 LOOPBACK = "127.0.0.1"
+DEMO = "."  # the demo business, at the repository's root
+RESTAURANT = "businesses/restaurant"  # the second shipped business
 
 
-def rasa_server(port: int, endpoints: Path, credentials: Path, token: str) -> List[str]:
-    """The command for a Rasa server: HTTP API on, behind the token, on loopback."""
+def model(business: Optional[str] = None) -> Path:
+    """The trained model of a business directory (default: $POSTA_BUSINESS, else the demo)."""
+    return ROOT / (business or os.environ.get("POSTA_BUSINESS") or DEMO) / "models" / "posta.tar.gz"
+
+
+MODEL = model(DEMO)
+
+
+def rasa_server(port: int, endpoints: Path, credentials: Path, token: str, business: Optional[str] = None) -> List[str]:
+    """The command for a Rasa server of `business`: HTTP API on, behind the token, on loopback."""
     return [
         RASA,
         "run",
@@ -33,7 +42,7 @@ def rasa_server(port: int, endpoints: Path, credentials: Path, token: str) -> Li
         "--port",
         str(port),
         "--model",
-        str(MODEL),
+        str(model(business)),
         "--endpoints",
         str(endpoints),
         "--credentials",

@@ -100,7 +100,12 @@ class ProductionProfile:
         self.nginx = Process("nginx", ["nginx", "-c", str(self._nginx_conf()), "-g", "daemon off;"], self.env, work)
 
     def _replica(self, n: int, port: int) -> Process:
-        return Process(f"rasa-{n}", rasa_server(port, ENDPOINTS, CREDENTIALS, self.token), self.env, self.work)
+        return Process(
+            f"rasa-{n}",
+            rasa_server(port, ENDPOINTS, CREDENTIALS, self.token, self.env.get("POSTA_BUSINESS")),
+            self.env,
+            self.work,
+        )
 
     def api(self, replica: int, path: str) -> str:
         """A Rasa API route on one replica's loopback port (never through nginx), with the token."""

@@ -19,7 +19,19 @@ from typing import Dict, Iterator, List, Optional
 import requests
 import sqlalchemy as sa
 
-from deploy.processes import MODEL, PYTHON, ROOT, Process, action_server, free_port, rasa_server, ready, with_token  # noqa: F401  (re-exported to the tests)
+from deploy.processes import (  # noqa: F401  (re-exported to the tests)
+    DEMO,
+    MODEL,
+    PYTHON,
+    RESTAURANT,
+    ROOT,
+    Process,
+    action_server,
+    free_port,
+    rasa_server,
+    ready,
+    with_token,
+)
 from posta.whatsapp.inbound import sign
 from simulator.app import Simulator
 
@@ -76,7 +88,14 @@ class Stack:
     channels, HTTP API on), with the WhatsApp simulator (and its Graph API fake) in a
     thread of the test process."""
 
-    def __init__(self, database_url: str, work: Path, now: str, extra_env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        work: Path,
+        now: str,
+        extra_env: Optional[Dict[str, str]] = None,
+        business: str = DEMO,
+    ) -> None:
         self.work = work
         self.now = now
         self.rasa_port, self.actions_port = free_port(), free_port()
@@ -95,6 +114,7 @@ class Stack:
         self.env = {
             **os.environ,
             "POSTA_DATABASE_URL": database_url,
+            "POSTA_BUSINESS": business,
             "PYTHONPATH": str(ROOT),
             "POSTA_API_TOKEN": self.token,
             "POSTA_ACTIONS_SECRET": self.actions_secret,
@@ -110,7 +130,10 @@ class Stack:
         self.actions = self._actions_process(now)
         self.worker = Process("worker", [PYTHON, "-m", "posta.whatsapp.worker"], self.env, work)
         self.rasa = Process(
-            "rasa", rasa_server(self.rasa_port, endpoints, ROOT / "credentials.yml", self.token), self.env, work
+            "rasa",
+            rasa_server(self.rasa_port, endpoints, ROOT / "credentials.yml", self.token, business),
+            self.env,
+            work,
         )
 
     def _actions_process(self, now: str) -> Process:

@@ -20,7 +20,8 @@ from posta.hours import WEEKDAYS, Schedule
 
 LANGUAGES = ("es", "en")
 TONES = ("transparent", "named")
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "business.yml"
+ROOT = Path(__file__).resolve().parent.parent
+BUSINESS_ENV = "POSTA_BUSINESS"
 
 
 class ConfigError(ValueError):
@@ -91,9 +92,16 @@ class BusinessConfig:
         return next((a for a in self.agents if a.name.casefold() == wanted), None)
 
 
+def business_dir() -> Path:
+    """The business this process serves: the directory in $POSTA_BUSINESS (relative to the
+    repository), else the demo at the repository's root. It holds business.yml, topics.yml
+    and the Rasa project (domain.yml, config.yml, data/, tests/stories/, eval/)."""
+    return ROOT / os.environ.get(BUSINESS_ENV, ".")
+
+
 def load(path: Optional[os.PathLike] = None) -> BusinessConfig:
-    """Reads and validates the owner's file (default: $POSTA_CONFIG or ./business.yml)."""
-    path = Path(path or os.environ.get("POSTA_CONFIG") or DEFAULT_PATH)
+    """Reads and validates the owner's file (default: business.yml in the business's directory)."""
+    path = Path(path or business_dir() / "business.yml")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:

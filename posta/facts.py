@@ -1,36 +1,35 @@
-"""Facts worth putting at the top of a case: order numbers, products, dates, amounts.
+"""Facts worth putting at the top of a case: order numbers, dates, amounts, and what the
+business itself names in topics.yml (its products, say).
 
 Plain patterns over the customer's words, so the agent does not have to dig for "pedido
-4512" in the thread. Products map to the catalogue's four families.
+4512" in the thread. Order numbers, dates and amounts look alike in every business; the
+business's kinds map the customer's words to canonical values ("lentillas" -> contact_lenses).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, List
+from functools import lru_cache
+from typing import Iterable, List, Optional, Tuple
 
+from posta import topics as topics_module
 from posta.language import fold
+from posta.topics import Topics
+
+# The kinds every business has; the business names its own in topics.yml.
+CORE_KINDS = ("order_number", "date", "amount")
 
 
 @dataclass(frozen=True)
 class Fact:
-    kind: str  # order_number, product, date, amount
-    value: str  # canonical: "4512", "contact_lenses", "15/11", "$45.000"
+    kind: str  # order_number, date, amount, or one of the business's (e.g. product)
+    value: str  # canonical: "4512", "15/11", "$45.000", "contact_lenses"
     text: str  # as the customer wrote it
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "value": self.value, "text": self.text}
 
-
-PRODUCTS = {
-    "contact_lenses": r"lentes de contacto|lentillas|lentes blandas|contact lens(es)?|contacts",
-    "sunglasses": r"(anteojos|lentes|gafas) de sol|sunglasses|shades",
-    "frames": r"armazon(es)?|marcos?|monturas?|frames?",
-    "lenses": r"multifocal(es)?|bifocal(es)?|monofocal(es)?|progresiv[oa]s|antirreflex|antirreflejo"
-    r"|cristal(es)?|lentes|lenses|anteojos|gafas|glasses",
-}
-_PRODUCT = [(name, re.compile(rf"\b({pattern})\b")) for name, pattern in PRODUCTS.items()]
 
 _ORDER = re.compile(
     r"(?:pedido|orden|order|compra|ticket|factura|invoice|nro\.?|numero|number|n°|#)\s*"
@@ -44,22 +43,36 @@ _DATE = re.compile(
     r"|ayer|anteayer|antes de ayer|yesterday|la semana pasada|last week|el mes pasado|last month"
     r"|hace \d+ (?:dias|semanas|meses)|\d+ (?:days|weeks|months) ago)\b"
 )
-_AMOUNT = re.compile(r"(\$\s?\d[\d.,]*|\b\d[\d.,]* ?(?:pesos|ars|usd|dolares|dollars)\b)")
+_AMOUNT = re.compile(
+    r"([$€£]\s?\d[\d.,]*|\b\d[\d.,]*\s?(?:€|£|(?:pesos|ars|usd|dolares|dollars|euros?|eur|libras|pounds)\b))"
+)
 
 
-def extract(text: str) -> List[Fact]:
-    """Every fact in one message, in the order the kinds are listed above."""
+@lru_cache(maxsize=8)
+def _business_kinds(topics: Topics) -> Tuple[Tuple[str, str, "re.Pattern[str]"], ...]:
+    """(kind, value, pattern) for the business's facts, in the order topics.yml lists them."""
+    return tuple(
+        (kind.key, value, re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in phrases) + r")\b"))
+        for kind in topics.facts.values()
+        for value, phrases in kind.values.items()
+        if phrases
+    )
+
+
+def extract(text: str, topics: Optional[Topics] = None) -> List[Fact]:
+    """Every fact in one message: order numbers, the business's kinds (a longer name listed
+    first wins over a shorter one inside it), dates, amounts."""
     folded = fold(text or "")
     facts: List[Fact] = []
     for found in _ORDER.finditer(folded):
         value = (found.group(1) or found.group(2)).upper()
         facts.append(Fact("order_number", value, found.group(0).strip()))
     taken = []
-    for name, pattern in _PRODUCT:
+    for kind, value, pattern in _business_kinds(topics or topics_module.current()):
         for found in pattern.finditer(folded):
             if not any(a <= found.start() < b for a, b in taken):
                 taken.append(found.span())
-                facts.append(Fact("product", name, found.group(0)))
+                facts.append(Fact(kind, value, found.group(0)))
     for found in _DATE.finditer(folded):
         facts.append(Fact("date", found.group(0).strip(), found.group(0).strip()))
     for found in _AMOUNT.finditer(folded):

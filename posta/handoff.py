@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Optional
 
-from posta import lexicon, routing
+from posta import lexicon, routing, topics
 from posta.config import Agent, BusinessConfig
 from posta.states import Reason
 from posta.store import Case, CaseStore
 from posta.summary import CaseSummary
-from posta.topics import INTENT_TOPICS, REQUEST_INTENTS, SENSITIVE_TOPICS
 
 
 @dataclass(frozen=True)
@@ -34,15 +33,16 @@ def decide(
     and urgent); requested beats unsure. `accepted_offer` is a "yes" to the bot's offer of
     a person; `earlier_topic` is what the conversation was about before.
     """
+    business = topics.current()
     hit = lexicon.match(text)
-    topic = INTENT_TOPICS.get(intent or "")
-    if topic in SENSITIVE_TOPICS:
+    topic = business.topic_of(intent)
+    if topic in business.sensitive_topics:
         return Decision(Reason.SENSITIVE, topic)
-    if hit and hit.category in SENSITIVE_TOPICS:
+    if hit and hit.category in business.sensitive_topics:
         return Decision(Reason.SENSITIVE, hit.category, hit.phrase)
-    if intent in REQUEST_INTENTS or accepted_offer or (hit and hit.category == Reason.REQUESTED):
+    if intent in business.request_intents or accepted_offer or (hit and hit.category == Reason.REQUESTED):
         return Decision(Reason.REQUESTED, earlier_topic or "general", hit.phrase if hit else None)
-    return Decision(Reason.UNSURE, topic or "general")
+    return Decision(Reason.UNSURE, topic or topics.GENERAL)
 
 
 def needs_details(summary: CaseSummary, open_now: bool) -> bool:

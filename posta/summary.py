@@ -15,8 +15,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from posta import facts as facts_module
-from posta import rasa_events, texts
-from posta.topics import INTENT_TOPICS, URGENT_TOPICS
+from posta import rasa_events, texts, topics
 
 
 @dataclass
@@ -68,7 +67,8 @@ class CaseSummary:
             lines.append(f"{say('since')}: {since}" + (f" · {say('after_hours')}" if self.after_hours else ""))
         if self.facts:
             shown = ", ".join(
-                f"{say('fact_' + f['kind'])} {f['text' if f['kind'] == 'product' else 'value']}" for f in self.facts
+                f"{texts.fact_name(f['kind'], lang)} {f['text' if f['kind'] not in facts_module.CORE_KINDS else 'value']}"
+                for f in self.facts
             )
             lines.append(f"{say('facts')}: {shown}")
         lines.append(f"{say('messages')}:")
@@ -94,14 +94,15 @@ def build(
     window = current_window(events)
     messages, answered, found = [], [], []
     pending_topic = None
+    business = topics.current()
     for event in window:
         if rasa_events.is_customer_message(event):
             message = _customer_message(event)
             messages.append(message)
             found.extend(facts_module.extract(message.text))
             customer_name = customer_name or rasa_events.metadata(event).get("customer_name") or None
-            pending_topic = INTENT_TOPICS.get(rasa_events.intent(event))
-        elif event.get("event") == "bot" and pending_topic and pending_topic not in URGENT_TOPICS:
+            pending_topic = business.topic_of(rasa_events.intent(event))
+        elif event.get("event") == "bot" and pending_topic and pending_topic not in business.urgent_topics:
             if pending_topic not in answered and rasa_events.is_answer(event):
                 answered.append(pending_topic)
             pending_topic = None
@@ -112,7 +113,7 @@ def build(
         topic=topic,
         language=language,
         customer_name=customer_name,
-        urgent=topic in URGENT_TOPICS,
+        urgent=topic in business.urgent_topics,
         after_hours=after_hours,
         started_at=rasa_events.iso_time(started) if started else None,
         messages=messages,
@@ -132,10 +133,10 @@ def current_window(events: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 def latest_topic(events: Iterable[Dict[str, Any]]) -> Optional[str]:
     """The topic of the most recent customer message that had one."""
-    topic = None
+    topic, business = None, topics.current()
     for event in current_window(list(events)):
         if event.get("event") == "user":
-            topic = INTENT_TOPICS.get(rasa_events.intent(event), topic)
+            topic = business.topic_of(rasa_events.intent(event)) or topic
     return topic
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
+from posta import topics
+
 WEEKDAY_NAMES = {
     "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -67,7 +69,6 @@ LABELS: Dict[str, Dict[str, str]] = {
         "reason_sensitive": "tema sensible",
         "reason_agent_takeover": "tomado por el equipo",
         "fact_order_number": "pedido",
-        "fact_product": "producto",
         "fact_date": "fecha",
         "fact_amount": "monto",
         "closed": "cerrado",
@@ -96,52 +97,12 @@ LABELS: Dict[str, Dict[str, str]] = {
         "reason_sensitive": "sensitive",
         "reason_agent_takeover": "taken over by the team",
         "fact_order_number": "order",
-        "fact_product": "product",
         "fact_date": "date",
         "fact_amount": "amount",
         "closed": "closed",
         "and": "and",
         "today": "today",
         "tomorrow": "tomorrow",
-    },
-}
-
-TOPICS = {
-    "es": {
-        "general": "consulta general",
-        "catalogue": "productos y precios",
-        "payment": "pagos",
-        "shipping": "envíos",
-        "eye_exam": "turno para control visual",
-        "order": "estado de un pedido",
-        "hours": "horarios",
-        "location": "ubicación",
-        "warranty": "garantía",
-        "return_policy": "política de cambios",
-        "complaint": "reclamo",
-        "return": "devolución o cambio",
-        "health": "salud visual",
-        "legal": "amenaza legal",
-        "billing": "cobro en disputa",
-        "media": "adjunto que el bot no puede leer",
-    },
-    "en": {
-        "general": "general question",
-        "catalogue": "products and prices",
-        "payment": "payments",
-        "shipping": "shipping",
-        "eye_exam": "eye exam booking",
-        "order": "order status",
-        "hours": "opening hours",
-        "location": "location",
-        "warranty": "warranty",
-        "return_policy": "return policy",
-        "complaint": "complaint",
-        "return": "return or exchange",
-        "health": "eye health",
-        "legal": "legal threat",
-        "billing": "billing dispute",
-        "media": "attachment the bot cannot read",
     },
 }
 
@@ -160,7 +121,13 @@ def media_placeholder(media: Optional[Dict[str, Any]], lang: str, with_id: bool 
 
 
 def topic_name(topic: str, lang: str) -> str:
-    return TOPICS.get(lang, TOPICS["en"]).get(topic, topic)
+    """The business's label for a topic (topics.yml)."""
+    return topics.current().label(topic, lang)
+
+
+def fact_name(kind: str, lang: str) -> str:
+    """'pedido' for order_number; the business's label for its own kinds (topics.yml)."""
+    return topics.current().fact_label(kind, lang) or LABELS.get(lang, LABELS["en"]).get(f"fact_{kind}", kind)
 
 
 def when(moment: datetime, now: datetime, lang: str) -> str:

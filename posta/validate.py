@@ -1,32 +1,53 @@
 """`make validate`, beside `rasa data validate`: checks that the business and the conversation
 design agree, and says for each problem the file, the entry and what to write.
 
-- every intent of domain.yml has a topic (posta/topics.py), is small talk, or is one the
-  bot hands off or the team sends;
+- topics.yml loads, its phrases are valid patterns, every topic has a label in Spanish and
+  English, and every intent it names is in domain.yml;
+- every intent of domain.yml has a topic, is small talk, or is one the bot hands off or the
+  team sends; the intents the core sends itself (media, handback, out_of_scope) are there;
 - every topic a case can have is listed by a team in business.yml (else it silently goes
   to `default_team`), and every topic a team lists exists;
-- every intent of a sensitive topic opens a rule that ends in `action_handoff`;
-- every response has an English variation (`condition: language = en`);
+- every intent a person must handle (sensitive, requested, handed off) opens a rule that
+  ends in `action_handoff`;
+- every response has an English variation (`condition: language = en`), and every
+  utter_safety_<topic> names a topic;
 - business.yml itself loads: hours, holidays, phones, teams, templates.
 
 Reads YAML only: no Rasa, no model."""
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List
 
 import yaml
 
 from posta import config as business_config
-from posta.topics import HANDOFF_INTENTS, INTENT_TOPICS, SENSITIVE_TOPICS, SMALL_TALK_INTENTS
+from posta import topics as topics_module
+from posta.config import LANGUAGES, ConfigError
+from posta.topics import Topics
 
-ROOT = Path(__file__).resolve().parent.parent
-SENT_BY_THE_TEAM = frozenset({"handback"})
-GENERAL = "general"  # the topic of a request for a person with nothing more to go on
+SENT_BY_THE_CORE = frozenset({"handback", topics_module.MEDIA, topics_module.OUT_OF_SCOPE})
 HANDOFF = "action_handoff"
+SAFETY = "utter_safety_"
+# The responses the core sends itself, with the placeholders it fills in.
+CORE_RESPONSES = {
+    "utter_hours": "{hours}",
+    "utter_open_now": "",
+    "utter_closed_now": "{next_opening}",
+    "utter_handoff": "",
+    "utter_handoff_named": "{agent_name}",
+    "utter_handoff_queued": "",
+    "utter_handoff_after_hours": "{name_suffix}, {next_opening}",
+    "utter_after_hours_details": "{next_opening}",
+    "utter_ask_customer_name": "",
+    "utter_ask_customer_request": "",
+    "utter_agent_intro": "{agent_name}",
+    "utter_handback": "",
+}
 
 
 @dataclass(frozen=True)
@@ -39,30 +60,80 @@ class Problem:
         return f"{self.file}: {self.entry}: {self.fix}"
 
 
-def check(root: Path = ROOT, business: Optional[Path] = None) -> List[Problem]:
-    business = business or root / "business.yml"
+def check(root: Path = None) -> List[Problem]:
+    """Every problem of the business in `root` (default: the one this process serves)."""
+    root = Path(root or business_config.business_dir())
     domain = _yaml(root / "domain.yml")
-    problems = list(_intents(domain)) + list(_responses(domain)) + list(_rules(root))
     try:
-        loaded = business_config.load(business)
-    except business_config.ConfigError as error:
-        return problems + [Problem(business.name, "the file", str(error))]
-    return problems + list(_teams(business.name, loaded))
+        topics = topics_module.load(root / topics_module.FILE)
+    except ConfigError as error:
+        return [Problem(topics_module.FILE, "the file", str(error))]
+    problems = list(_topics(topics, domain)) + list(_intents(topics, domain)) + list(_responses(domain, topics))
+    problems += list(_rules(root, topics, domain))
+    try:
+        loaded = business_config.load(root / "business.yml")
+    except ConfigError as error:
+        return problems + [Problem("business.yml", "the file", str(error))]
+    return problems + list(_teams(topics, loaded))
 
 
-def _intents(domain: Dict[str, Any]) -> Iterator[Problem]:
-    known = INTENT_TOPICS.keys() | SMALL_TALK_INTENTS | HANDOFF_INTENTS | SENT_BY_THE_TEAM
-    for intent in _names(domain.get("intents")):
+def _topics(topics: Topics, domain: Dict[str, Any]) -> Iterator[Problem]:
+    intents = set(_names(domain.get("intents")))
+    for topic in topics.topics.values():
+        missing = [lang for lang in LANGUAGES if not topic.labels.get(lang)]
+        if missing:
+            yield Problem(
+                topics_module.FILE,
+                f"topics.{topic.key}.label",
+                f"add {{es: ..., en: ...}} (missing {', '.join(missing)})",
+            )
+        for intent in topic.intents:
+            if intent not in intents:
+                yield Problem(
+                    topics_module.FILE, f"topics.{topic.key}.intents: {intent}", "no such intent in domain.yml"
+                )
+        for lang, phrases in topic.phrases.items():
+            yield from _patterns(f"topics.{topic.key}.phrases.{lang}", phrases)
+    for lang, phrases in topics.request_phrases.items():
+        yield from _patterns(f"request_human.phrases.{lang}", phrases)
+    for kind in topics.facts.values():
+        for value, phrases in kind.values.items():
+            yield from _patterns(f"facts.{kind.key}.values.{value}", phrases)
+
+
+def _patterns(entry: str, phrases) -> Iterator[Problem]:
+    for phrase in phrases:
+        try:
+            re.compile(phrase)
+        except re.error as error:
+            yield Problem(
+                topics_module.FILE,
+                f"{entry}: {phrase}",
+                f"not a valid pattern ({error}); put \\ before ( ) [ ] ? * + |",
+            )
+
+
+def _intents(topics: Topics, domain: Dict[str, Any]) -> Iterator[Problem]:
+    known = topics.intent_topics.keys() | topics.small_talk | topics.handoff_intents | SENT_BY_THE_CORE
+    intents = _names(domain.get("intents"))
+    for intent in intents:
         if intent not in known:
             yield Problem(
                 "domain.yml",
                 f"intent {intent}",
-                f'give it a topic in posta/topics.py (INTENT_TOPICS["{intent}"] = "<topic>") or make it small talk',
+                f"list it under a topic's `intents:` in {topics_module.FILE} (or under small_talk)",
             )
+    for intent in sorted((SENT_BY_THE_CORE | topics.request_intents) - set(intents)):
+        yield Problem("domain.yml", "intents", f"add {intent}: Posta sends it (docs/your-business.md)")
 
 
-def _responses(domain: Dict[str, Any]) -> Iterator[Problem]:
-    for name, variations in (domain.get("responses") or {}).items():
+def _responses(domain: Dict[str, Any], topics: Topics) -> Iterator[Problem]:
+    responses = domain.get("responses") or {}
+    for name, placeholders in CORE_RESPONSES.items():
+        if name not in responses:
+            fills = f", which may say {placeholders}" if placeholders else ""
+            yield Problem("domain.yml", "responses", f"add {name}: Posta sends it{fills} (docs/your-business.md)")
+    for name, variations in responses.items():
         english = any(
             c.get("type") == "slot" and c.get("name") == "language" and c.get("value") == "en"
             for variation in variations or []
@@ -74,37 +145,45 @@ def _responses(domain: Dict[str, Any]) -> Iterator[Problem]:
                 f"response {name}",
                 "add a variation with `condition: [{type: slot, name: language, value: en}]` and the English text",
             )
+        if name.startswith(SAFETY) and name[len(SAFETY) :] not in topics.topics:
+            yield Problem(
+                "domain.yml",
+                f"response {name}",
+                f"no topic {name[len(SAFETY) :]} in {topics_module.FILE}; known: {', '.join(topics.topics)}",
+            )
 
 
-def _rules(root: Path) -> Iterator[Problem]:
+def _rules(root: Path, topics: Topics, domain: Dict[str, Any]) -> Iterator[Problem]:
     handed_off = set()
     for path in sorted((root / "data").rglob("*.yml")):
         for rule in _yaml(path).get("rules") or []:
             steps = [next(iter(step.items())) for step in rule.get("steps") or [] if step]
             if len(steps) == 2 and steps[0][0] == "intent" and steps[1] == ("action", HANDOFF):
                 handed_off.add(steps[0][1])
-    for intent, topic in sorted(INTENT_TOPICS.items()):
-        if topic in SENSITIVE_TOPICS and intent not in handed_off:
-            yield Problem(
-                "data/rules.yml",
-                f"intent {intent} (sensitive topic {topic})",
-                f"add a rule with steps `- intent: {intent}` then `- action: {HANDOFF}`",
-            )
+    intents = set(_names(domain.get("intents"))) | {topics_module.FALLBACK}
+    for intent in sorted((topics.handoff_intents & intents) - handed_off):
+        topic = topics.topic_of(intent)
+        why = f"sensitive topic {topic}" if topic in topics.sensitive_topics else "a person must answer it"
+        yield Problem(
+            "data/rules.yml",
+            f"intent {intent} ({why})",
+            f"add a rule with steps `- intent: {intent}` then `- action: {HANDOFF}`",
+        )
 
 
-def _teams(file: str, loaded: business_config.BusinessConfig) -> Iterator[Problem]:
-    topics = set(INTENT_TOPICS.values()) | {GENERAL}
+def _teams(topics: Topics, loaded: business_config.BusinessConfig) -> Iterator[Problem]:
+    known = set(topics.topics) | set(topics_module.CORE_LABELS)
     listed = {topic: key for key, team in loaded.teams.items() for topic in team.topics}
     for topic, team in sorted(listed.items()):
-        if topic not in topics:
+        if topic not in known:
             yield Problem(
-                file,
+                "business.yml",
                 f"teams.{team}.topics: {topic}",
-                f"no intent has this topic; known topics: {', '.join(sorted(topics))}",
+                f"no such topic in {topics_module.FILE}; known topics: {', '.join(sorted(known))}",
             )
-    for topic in sorted(topics - listed.keys()):
+    for topic in sorted(known - listed.keys()):
         yield Problem(
-            file,
+            "business.yml",
             f"topic {topic}",
             f"list it under the `topics:` of the team that handles it (now its cases go to "
             f"default_team {loaded.default_team} without anyone choosing it)",

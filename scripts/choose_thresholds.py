@@ -38,8 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench import pipeline  # noqa: E402
 from components import handoff_risk  # noqa: E402
 from components.sentence_classifier import Trained, blend  # noqa: E402
-from posta import lexicon, risk  # noqa: E402
-from posta.topics import HANDOFF_INTENTS, REQUEST_INTENTS, SENSITIVE_INTENTS  # noqa: E402
+from posta import config, lexicon, risk, topics  # noqa: E402
 
 WORK = ROOT / "results" / "thresholds"
 PERSON_COST = 20  # a missed sensitive case or request counts as this many unnecessary handoffs
@@ -56,11 +55,7 @@ def load_examples(path: Path) -> List[Example]:
 
 def kind(intent: str) -> str:
     """What the bot does with an intent: 'answer', or the handoff reason."""
-    if intent in REQUEST_INTENTS:
-        return "requested"
-    if intent in SENSITIVE_INTENTS:
-        return "sensitive"
-    return "unsure" if intent in HANDOFF_INTENTS or intent == risk.FALLBACK else "answer"
+    return topics.current().need(intent)
 
 
 # -- scoring messages as the pipeline does ------------------------------------------------
@@ -90,7 +85,7 @@ def evidence(
     own = trained.rankings(embed(list(texts), encoder))
     diet = diet_rankings(train, texts, name)
     rankings = [dict(blend(o, [{"name": k, "confidence": v} for k, v in d.items()], weight)) for o, d in zip(own, diet)]
-    return trained.evidence(list(texts), encoder, SMALL_TALK, sorted(SENSITIVE_INTENTS), rankings)
+    return trained.evidence(list(texts), encoder, SMALL_TALK, sorted(topics.current().sensitive_intents), rankings)
 
 
 def out_of_fold(train: Sequence[Example], folds: int, encoder: str, C: float, weight: float):
@@ -179,10 +174,8 @@ def before(scored) -> Dict[str, int]:
     counts: Counter = Counter()
     for (text, gold), seen in scored:
         top = seen.top
-        hit = lexicon.match(text) if top not in HANDOFF_INTENTS - {"out_of_scope"} else None
-        intent = (
-            lexicon.INTENT_FOR_CATEGORY[hit.category] if hit else (top if seen.ranking[top] >= 0.3 else risk.FALLBACK)
-        )
+        hit = lexicon.match(text) if top not in topics.current().handoff_intents - {topics.OUT_OF_SCOPE} else None
+        intent = lexicon.intent_for(hit.category) if hit else (top if seen.ranking[top] >= 0.3 else risk.FALLBACK)
         tally(counts, kind(gold), kind(intent))
     return counts
 
@@ -202,13 +195,18 @@ def main() -> None:
     parser.add_argument("--encoder", default=pipeline.configured("SentenceEmbeddingClassifier", "encoder"))
     parser.add_argument("--C", type=float, default=pipeline.configured("SentenceEmbeddingClassifier", "C"))
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--out", default=str(ROOT / "docs" / "nlu_experiments.md"))
+    business = config.business_dir()
+    shipped_demo = business.resolve() == ROOT
+    parser.add_argument(
+        "--out",
+        default=str(ROOT / "docs" / "nlu_experiments.md" if shipped_demo else business / "eval" / "thresholds.md"),
+    )
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     weight = pipeline.configured("SentenceEmbeddingClassifier", "diet_weight")
-    train = load_examples(ROOT / "data" / "nlu")
-    validation = load_examples(ROOT / "eval" / "nlu_validation.yml")
-    test = load_examples(ROOT / "eval" / "nlu_test.yml")
+    train = load_examples(business / "data" / "nlu")
+    validation = load_examples(business / "eval" / "nlu_validation.yml")
+    test = load_examples(business / "eval" / "nlu_test.yml")
 
     held_out = out_of_fold(train, args.folds, args.encoder, args.C, weight)
     texts = [t for t, _ in validation + test]

@@ -59,7 +59,7 @@ def test_demo_hashes_work_only_where_demo_passwords_are_allowed(pbkdf2_calls):
 def test_the_shipped_demo_hashes_are_marked_as_demo():
     from posta import config
 
-    shipped = config.load(config.DEFAULT_PATH)  # the demo business.yml itself, on purpose
+    shipped = config.load(config.ROOT / "business.yml")  # the demo business.yml itself, on purpose
     hashes = [a.password_hash for a in shipped.agents if a.password_hash]
     assert hashes and all(is_demo(h) for h in hashes)
 

@@ -91,9 +91,9 @@ def test_the_lexicon_still_catches_what_the_classifier_answers():
     from components.handoff_risk import decide
 
     answered = Evidence({"ask_catalogue": 0.95, "complaint": 0.05}, nearest=0.9, nearest_top=0.9)
-    verdict = decide(answered, "cuanto salen? ah y me arde mucho el ojo", THRESHOLDS, SMALL_TALK)
-    assert (verdict.intent, verdict.reason) == ("health_question", "lexicon:health")
-    assert decide(answered, "cuanto salen los anteojos de sol?", THRESHOLDS, SMALL_TALK).intent == "ask_catalogue"
+    verdict = decide(answered, "cuanto salen? ah y ayer me caí de la bici", THRESHOLDS, SMALL_TALK)
+    assert (verdict.intent, verdict.reason) == ("injury_report", "lexicon:injury")
+    assert decide(answered, "cuanto salen los cascos?", THRESHOLDS, SMALL_TALK).intent == "ask_catalogue"
 
 
 def test_a_top_intent_that_already_hands_off_stands():

@@ -77,7 +77,7 @@ def test_routing_by_topic_shift_capacity_and_language(store, business):
     # 11:00: Eva (sales) and Hugo (support) are on shift; Rosa starts at 14:00.
     sales = handoff.hand_off(store, business, summary("r1", topic="catalogue"), WEDNESDAY_11)
     assert (sales.case.team, sales.agent.name) == ("sales", "Eva")
-    support = handoff.hand_off(store, business, summary("r2", topic="health", reason="sensitive"), WEDNESDAY_11)
+    support = handoff.hand_off(store, business, summary("r2", topic="injury", reason="sensitive"), WEDNESDAY_11)
     assert (support.case.team, support.agent.name) == ("support", "Hugo")
 
 
@@ -112,15 +112,15 @@ def test_after_hours_the_case_waits_and_says_when_the_team_is_back(store, busine
 
 def test_decisions():
     assert handoff.decide("request_human", "quiero hablar con alguien").reason == "requested"
-    assert handoff.decide("health_question", "me arde el ojo") == handoff.Decision("sensitive", "health")
-    # The classifier said catalogue; the lexicon still sees a health case.
-    assert handoff.decide("ask_catalogue", "las lentillas me irritan, me arde el ojo").topic == "health"
+    assert handoff.decide("injury_report", "me caí de la bici") == handoff.Decision("sensitive", "injury")
+    # The classifier said catalogue; the safety net still sees an injury.
+    assert handoff.decide("ask_catalogue", "cuanto sale el casco? me caí de la bici ayer").topic == "injury"
     # An angry customer asking for the manager is a complaint first.
     assert handoff.decide("request_human", "pésima atención, quiero hablar con el encargado").reason == "sensitive"
-    assert handoff.decide("affirm", "dale", accepted_offer=True, earlier_topic="eye_exam") == handoff.Decision(
-        "requested", "eye_exam"
+    assert handoff.decide("affirm", "dale", accepted_offer=True, earlier_topic="service") == handoff.Decision(
+        "requested", "service"
     )
-    assert handoff.decide("out_of_scope", "venden bicicletas?").reason == "unsure"
+    assert handoff.decide("out_of_scope", "venden patinetas?").reason == "unsure"
     assert handoff.decide(None, "zzz").reason == "unsure"
 
 
@@ -128,9 +128,9 @@ def test_details_are_needed_only_after_hours():
     vague = summary("d", topic="general", reason="requested", name="Lucía")
     assert not handoff.needs_details(vague, open_now=True)
     assert handoff.needs_details(vague, open_now=False)  # "a person, please" tells the team nothing
-    specific = summary("d", topic="health", reason="sensitive", name="Lucía")
+    specific = summary("d", topic="injury", reason="sensitive", name="Lucía")
     assert not handoff.needs_details(specific, open_now=False)
-    nameless = summary("d", topic="health", reason="sensitive")
+    nameless = summary("d", topic="injury", reason="sensitive")
     assert handoff.needs_details(nameless, open_now=False)
 
 

@@ -25,8 +25,8 @@ def conversation():
         {"event": "session_started", "timestamp": T0 - 100},
         user("hola", "greet", T0, customer_name="Lucía"),
         bot("¡Hola! Soy el asistente...", "utter_greet", T0 + 1),
-        user("cuanto salen los multifocales?", "ask_catalogue", T0 + 10),
-        bot("Cristales con receta...", "utter_catalogue_lenses", T0 + 11),
+        user("cuanto salen los cascos?", "ask_catalogue", T0 + 10),
+        bot("Cascos desde...", "utter_catalogue_helmets", T0 + 11),
         user("y el pedido 4512 que hice el martes? me cobraron $45.000", "order_status", T0 + 20),
     ]
 
@@ -37,13 +37,13 @@ def test_summary_keeps_every_customer_message_verbatim_and_in_order():
     )
     assert [m.text for m in built.messages] == [
         "hola",
-        "cuanto salen los multifocales?",
+        "cuanto salen los cascos?",
         "y el pedido 4512 que hice el martes? me cobraron $45.000",
     ]
     assert built.customer_name == "Lucía"  # from channel metadata
     assert built.answered == ["catalogue"]  # the greeting is not an answer worth listing
     kinds = {(f["kind"], f["value"]) for f in built.facts}
-    assert {("order_number", "4512"), ("product", "lenses"), ("date", "el martes"), ("amount", "$45.000")} <= kinds
+    assert {("order_number", "4512"), ("product", "helmets"), ("date", "el martes"), ("amount", "$45.000")} <= kinds
     assert built.started_at.startswith("2026-")
     assert not built.urgent
 
@@ -53,17 +53,17 @@ def test_summary_starts_after_the_last_handback():
         {"event": "action", "name": "action_handoff"},
         user("hola??", "greet", T0 + 30),
         {"event": "action", "name": "action_handback"},
-        user("me arde el ojo", "health_question", T0 + 40),
+        user("me caí de la bici", "injury_report", T0 + 40),
     ]
-    built = summary.build(events, conversation_id="c", reason="sensitive", topic="health", language="es")
-    assert [m.text for m in built.messages] == ["me arde el ojo"]
+    built = summary.build(events, conversation_id="c", reason="sensitive", topic="injury", language="es")
+    assert [m.text for m in built.messages] == ["me caí de la bici"]
     assert built.urgent
 
 
 def test_external_and_button_messages():
     events = [
         user("EXTERNAL: handback", "handback", T0, is_external=True),
-        user('/ask_catalogue{"product": "frames"}', "ask_catalogue", T0 + 1),
+        user('/ask_catalogue{"product": "helmets"}', "ask_catalogue", T0 + 1),
     ]
     built = summary.build(events, conversation_id="c", reason="requested", topic="general", language="en")
     assert [m.text for m in built.messages] == ["ask catalogue"]
@@ -78,7 +78,7 @@ def test_rendering_in_the_agents_language_is_short_and_complete():
     assert lines[0] == "Case #7 · the bot could not answer · order status"
     assert "Customer: Lucía (5491100000000) · Spanish" in text
     assert "3. y el pedido 4512 que hice el martes? me cobraron $45.000" in text
-    assert "The bot already answered: products and prices" in text
+    assert "The bot already answered: bikes and prices" in text
     assert len(text) < 600  # a phone screen
     spanish = built.render("es", case_id=7)
     assert "Motivo" not in spanish and "el bot no supo responder" in spanish
