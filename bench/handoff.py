@@ -18,32 +18,22 @@ ranks what needs a person above what does not.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
-from posta import handoff, language
-from posta.topics import HANDOFF_INTENTS, REQUEST_INTENTS, SENSITIVE_INTENTS
+from deploy import processes
+from posta import config, handoff, language, topics
 
-ROOT = Path(__file__).resolve().parent.parent
-HELD_OUT = {"test": ROOT / "eval" / "nlu_test.yml", "hard": ROOT / "eval" / "nlu_hard.yml"}
-DEFAULT_LANGUAGE = "es"
-
-
-def expected(intent: str) -> str:
-    if intent in REQUEST_INTENTS:
-        return "requested"
-    if intent in SENSITIVE_INTENTS:
-        return "sensitive"
-    if intent in HANDOFF_INTENTS:
-        return "unsure"
-    return "answer"
+HELD_OUT = {"test": "nlu_test.yml", "hard": "nlu_hard.yml"}  # in the business's eval/
 
 
 def decided(parsed: Dict) -> str:
     """What the bot does with a parsed message: 'answer' or the handoff reason."""
     intent = parsed["intent"]["name"]
-    if intent not in HANDOFF_INTENTS:
+    if intent not in topics.current().handoff_intents:
         return "answer"
     return handoff.decide(intent, parsed.get("text") or "").reason
 
@@ -70,7 +60,9 @@ def evaluate(agent, examples) -> Dict:
         return [await agent.parse_message(text) for text, _, _ in examples]
 
     parsed = asyncio.run(parse_all())
-    outcomes = [(text, expected(gold), decided(p)) for (text, gold, _), p in zip(examples, parsed)]
+    business = topics.current()
+    default_language = config.current().default_language
+    outcomes = [(text, business.need(gold), decided(p)) for (text, gold, _), p in zip(examples, parsed)]
     needs = Counter(want for _, want, _ in outcomes if want != "answer")
     missed = Counter(want for _, want, got in outcomes if want != "answer" and got == "answer")
     other_reason = sum(1 for _, want, got in outcomes if want not in ("answer", got) and got != "answer")
@@ -79,9 +71,9 @@ def evaluate(agent, examples) -> Dict:
     for text, want, got in outcomes:
         right = (want == "answer") == (got == "answer")
         by_language.setdefault(language.detect(text) or "unclear", []).append(right)
-    written = [(lang, language.detect(text) or DEFAULT_LANGUAGE) for text, _, lang in examples if lang in ("es", "en")]
+    written = [(lang, language.detect(text) or default_language) for text, _, lang in examples if lang in ("es", "en")]
     scores = [
-        (p.get("handoff_risk") or {}).get("score", 1.0 if p["intent"]["name"] in HANDOFF_INTENTS else 0.0)
+        (p.get("handoff_risk") or {}).get("score", 1.0 if p["intent"]["name"] in business.handoff_intents else 0.0)
         for p in parsed
     ]
     return {
@@ -101,10 +93,34 @@ def evaluate(agent, examples) -> Dict:
     }
 
 
+@contextmanager
+def serving(business: str) -> Iterator[None]:
+    """This process reads `business`'s files (topics, config) while inside."""
+    previous = os.environ.get(config.BUSINESS_ENV)
+    os.environ[config.BUSINESS_ENV] = business
+    config.current.cache_clear(), topics.current.cache_clear()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(config.BUSINESS_ENV, None)
+        else:
+            os.environ[config.BUSINESS_ENV] = previous
+        config.current.cache_clear(), topics.current.cache_clear()
+
+
+def run_business(business: str, **options) -> Dict:
+    """`run` on one business's model and held-out sets (make bench: every shipped one)."""
+    with serving(business):
+        return run(processes.model(business), **options)
+
+
 def run(model: Path, limit: Optional[int] = None, sets=("test", "hard"), every: int = 1) -> Dict:
-    """Figures per held-out set; the test set's stay at the top level (older reports read them)."""
+    """Figures per held-out set of the business this process serves ($POSTA_BUSINESS); the
+    test set's stay at the top level (older reports read them)."""
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
-    results = {name: evaluate(agent, load(HELD_OUT[name], limit, every)) for name in sets}
+    held_out = {name: config.business_dir() / "eval" / HELD_OUT[name] for name in sets}
+    results = {name: evaluate(agent, load(path, limit, every)) for name, path in held_out.items() if path.exists()}
     return {**results.get("test", {}), "sets": results}

@@ -20,13 +20,15 @@ import yaml
 
 from components.embeddings import embed
 from components.sentence_classifier import SentenceEmbeddingClassifier
+from posta.config import business_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 Ranking = Dict[str, float]
 
 
 def project_config() -> dict:
-    return yaml.safe_load((ROOT / "config.yml").read_text())
+    """The config.yml of the business this process serves ($POSTA_BUSINESS)."""
+    return yaml.safe_load((business_dir() / "config.yml").read_text())
 
 
 def configured(name: str, key: str):

@@ -57,6 +57,10 @@ def _lines(r: Dict, plot_name: str) -> List[str]:
         "",
     ]
     lines += _handoff_lines(handoff)
+    if r.get("handoff_restaurant"):
+        lines += _handoff_lines(
+            r["handoff_restaurant"], "### The second business: Casa Lola, a restaurant", RESTAURANT_SETS
+        )
     lines += [
         "## 3. Latency, throughput and memory through the real servers",
         "",
@@ -172,8 +176,16 @@ SET_NAMES = {
 }
 
 
-def _handoff_lines(handoff: Dict) -> List[str]:
-    """Section 2: one column per held-out set."""
+RESTAURANT_SETS = {
+    "test": "`businesses/restaurant/eval/nlu_test.yml`, written with the training data",
+    "hard": "`businesses/restaurant/eval/nlu_hard.yml`, written apart and frozen",
+}
+
+
+def _handoff_lines(
+    handoff: Dict, title: str = "## 2. Handoff decisions on held-out messages", set_names: Dict = SET_NAMES
+) -> List[str]:
+    """Section 2 (and its second business): one column per held-out set."""
     sets = handoff.get("sets") or {"test": handoff}
     names = list(sets)
 
@@ -184,10 +196,10 @@ def _handoff_lines(handoff: Dict) -> List[str]:
         return lambda h: f"{h['missed'][reason]} of {h['needs_person'].get(reason, 0)}"
 
     lines = [
-        "## 2. Handoff decisions on held-out messages",
+        title,
         "",
         "Customer messages in Spanish and English never trained on ("
-        + "; ".join(f"{SET_NAMES.get(n, n)}: {sets[n]['messages']}" for n in names)
+        + "; ".join(f"{set_names.get(n, n)}: {sets[n]['messages']}" for n in names)
         + "), parsed by the trained model; "
         "the reason is what `action_handoff` would decide. Targets: no missed request or sensitive case, at most 5% "
         "of unsure ones missed and of answerable ones handed off, no reply in the wrong language.",

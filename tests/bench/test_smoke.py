@@ -4,8 +4,11 @@ missed and unnecessary handoffs that are real messages of the held-out set."""
 
 import asyncio
 
+import pytest
+
 from bench import clinc, handoff, load, report
-from harness.stack import MODEL
+from deploy.processes import DEMO, RESTAURANT, ROOT
+from posta import topics
 
 
 def test_load_harness_counts_every_message(stack):
@@ -32,7 +35,7 @@ def rate(value):
 
 def assert_consistent_handoff_figures(decisions, examples):
     """What `bench.handoff.evaluate` said about `examples` (text, intent, language) adds up."""
-    wanted = {text: handoff.expected(intent) for text, intent, _ in examples}
+    wanted = {text: topics.current().need(intent) for text, intent, _ in examples}
     needs = decisions["needs_person"]
     assert decisions["messages"] == len(examples)
     assert needs == {reason: list(wanted.values()).count(reason) for reason in set(wanted.values()) - {"answer"}}
@@ -57,14 +60,25 @@ def assert_consistent_handoff_figures(decisions, examples):
     assert all(rate(share) for share in decisions["right_decision_by_language"].values())
 
 
-def test_handoff_and_clinc_harnesses_and_the_report(tmp_path):
-    # Every 20th message of the test set: all its intents, so some need a person (the hard
-    # set is read once, by make bench).
-    decisions = handoff.run(MODEL, limit=25, sets=("test",), every=20)
-    examples = handoff.load(handoff.HELD_OUT["test"], 25, every=20)
-    assert len(examples) == 25 and 0 < sum(handoff.expected(i) != "answer" for _, i, _ in examples) < 25
-    assert_consistent_handoff_figures(decisions, examples)
-    assert decisions["sets"]["test"] == {k: v for k, v in decisions.items() if k != "sets"}
+@pytest.fixture(scope="module")
+def decisions():
+    """Every 20th message of each business's test set: all its intents, so some need a
+    person (the hard sets are read once, by make bench)."""
+    return {
+        business: handoff.run_business(business, limit=15, sets=("test",), every=20) for business in (DEMO, RESTAURANT)
+    }
+
+
+@pytest.mark.parametrize("business", [DEMO, RESTAURANT])
+def test_the_handoff_harness_on_each_business(business, decisions):
+    with handoff.serving(business):
+        examples = handoff.load(ROOT / business / "eval" / handoff.HELD_OUT["test"], 15, every=20)
+        assert len(examples) == 15 and 0 < sum(topics.current().need(i) != "answer" for _, i, _ in examples) < 15
+        assert_consistent_handoff_figures(decisions[business], examples)
+    assert decisions[business]["sets"]["test"] == {k: v for k, v in decisions[business].items() if k != "sets"}
+
+
+def test_clinc_harness_and_the_report(tmp_path, decisions):
 
     oos = clinc.run(intents=3, epochs=1, work=tmp_path / "clinc")
     data = clinc.load(3)
@@ -119,7 +133,8 @@ def test_handoff_and_clinc_harnesses_and_the_report(tmp_path):
         {
             "quick": True,
             "training": {"seconds": 1.0, "model_mb": 1.0},
-            "handoff": decisions,
+            "handoff": decisions[DEMO],
+            "handoff_restaurant": decisions[RESTAURANT],
             "load": fake_load,
             "clinc": oos,
         },
@@ -128,4 +143,5 @@ def test_handoff_and_clinc_harnesses_and_the_report(tmp_path):
     )
     text = markdown.read_text()
     assert "WhatsApp p50 / REST p50: **1.10**" in text and "BERT, oos-threshold" in text
+    assert "Casa Lola" in text and "businesses/restaurant/eval/nlu_test.yml" in text
     assert plot.stat().st_size > 10_000
