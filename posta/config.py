@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Mapping, Optional, Sequence, Tuple, TypeVar
 
 import yaml
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +22,9 @@ LANGUAGES = ("es", "en")
 TONES = ("transparent", "named")
 ROOT = Path(__file__).resolve().parent.parent
 BUSINESS_ENV = "POSTA_BUSINESS"
+
+
+T = TypeVar("T")
 
 
 class ConfigError(ValueError):
@@ -101,15 +104,19 @@ def business_dir() -> Path:
 
 def load(path: Optional[os.PathLike] = None) -> BusinessConfig:
     """Reads and validates the owner's file (default: business.yml in the business's directory)."""
-    path = Path(path or business_dir() / "business.yml")
+    return read(Path(path or business_dir() / "business.yml"), "business config", _parse)
+
+
+def read(path: Path, what: str, parse: Callable[[dict], T]) -> T:
+    """`parse` of a business file's YAML; any problem a ConfigError that names the file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        raise ConfigError(f"business config not found: {path}") from None
+        raise ConfigError(f"{what} not found: {path}") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
     try:
-        return _parse(raw)
+        return parse(raw)
     except ConfigError as error:
         raise ConfigError(f"{path}: {error}") from None
 

@@ -15,9 +15,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Dict, FrozenSet, Mapping, Optional, Tuple
 
-import yaml
-
-from posta.config import LANGUAGES, ConfigError, business_dir
+from posta.config import LANGUAGES, ConfigError, business_dir, read
 
 OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"  # the intent name Rasa uses for a low-confidence message
@@ -115,17 +113,7 @@ class Topics:
 
 def load(path: Optional[Path] = None) -> Topics:
     """Reads the designer's file (default: topics.yml in the business's directory)."""
-    path = Path(path or business_dir() / FILE)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"topics file not found: {path}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    try:
-        return parse(raw)
-    except ConfigError as error:
-        raise ConfigError(f"{path}: {error}") from None
+    return read(Path(path or business_dir() / FILE), "topics file", parse)
 
 
 @lru_cache(maxsize=None)
