@@ -15,7 +15,7 @@ def write(results: Dict, markdown: Path, plot: Path) -> None:
 
 
 def _lines(r: Dict, plot_name: str) -> List[str]:
-    load, clinc, handoff, training = r["load"], r["clinc"], r["handoff"], r["training"]
+    load, clinc, training = r["load"], r["clinc"], r["training"]
     rest, wa = load["rest"], load["whatsapp"]
     ratio = (wa["p50_ms"] / rest["p50_ms"]) if rest["p50_ms"] else None
     notified = sorted(load["notification_s"])
@@ -56,11 +56,7 @@ def _lines(r: Dict, plot_name: str) -> List[str]:
         + (f"; whole CLINC150 benchmark {seconds / 60:.0f} min." if seconds else "."),
         "",
     ]
-    lines += _handoff_lines(handoff)
-    if r.get("handoff_restaurant"):
-        lines += _handoff_lines(
-            r["handoff_restaurant"], "### The second business: Casa Lola, a restaurant", RESTAURANT_SETS
-        )
+    lines += _handoff_sections(r)
     lines += [
         "## 3. Latency, throughput and memory through the real servers",
         "",
@@ -174,6 +170,24 @@ SET_NAMES = {
     "test": "`eval/nlu_test.yml`, written with the training data",
     "hard": "`eval/nlu_hard.yml`, written apart and frozen",
 }
+
+
+def replace_handoff_section(decisions: Dict, markdown: Path) -> None:
+    """Rewrites section 2 of an earlier report with new decisions (`--only-handoff`),
+    saying when; the other sections stay as measured."""
+    text = markdown.read_text()
+    start, end = text.index("## 2. Handoff decisions"), text.index("## 3. ")
+    section = _handoff_sections(decisions)
+    section[2:2] = [f"Section rerun on {date.today().isoformat()} (`python -m bench --only-handoff`).", ""]
+    markdown.write_text(text[:start] + "\n".join(section) + "\n" + text[end:])
+
+
+def _handoff_sections(r: Dict) -> List[str]:
+    lines = _handoff_lines(r["handoff"])
+    if r.get("handoff_restaurant"):
+        title = "### The second business: Casa Lola, a restaurant (`businesses/restaurant/`)"
+        lines += _handoff_lines(r["handoff_restaurant"], title, RESTAURANT_SETS)
+    return lines
 
 
 RESTAURANT_SETS = {
