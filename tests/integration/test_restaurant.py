@@ -2,12 +2,16 @@
 its own model, answers, hours, teams, sensitive topics and safety lines, with no Python of
 its own. Everything asserted here comes from businesses/restaurant/."""
 
+import os
+from contextlib import ExitStack
+
 import pytest
 
 from deploy.processes import RESTAURANT, ROOT, model
 from harness.phones import Phone, agent_phone, case_of, shown
-from harness.stack import Stack, texts
+from harness.stack import Stack, fresh_postgres_database, texts
 from posta import config
+from posta.store import CaseStore
 
 CASA_LOLA = config.load(ROOT / RESTAURANT / "business.yml")
 LOLA, MARCOS = (CASA_LOLA.agent_by_name(name).phone for name in ("Lola", "Marcos"))
@@ -20,20 +24,33 @@ AFTER_MIDNIGHT = "2026-11-29T00:15"
 
 
 @pytest.fixture(scope="module")
-def restaurant(database_url, tmp_path_factory):
+def restaurant_database(tmp_path_factory):
+    """Its own database: another installation, whose servers must not share the demo's inbox
+    and outbox (each would take the other's messages)."""
+    with ExitStack() as stack:
+        if os.environ.get("POSTA_TEST_POSTGRES_URL"):
+            yield stack.enter_context(fresh_postgres_database("posta_restaurant"))
+        else:
+            yield f"sqlite:///{tmp_path_factory.mktemp('restaurant-db') / 'posta.db'}"
+
+
+@pytest.fixture(scope="module")
+def restaurant(restaurant_database, tmp_path_factory):
     if not model(RESTAURANT).exists():
         pytest.fail(f"{model(RESTAURANT)} is missing: run `make train POSTA_BUSINESS={RESTAURANT}`")
-    stack = Stack(database_url, tmp_path_factory.mktemp("restaurant"), now=OPEN, business=RESTAURANT).start()
+    stack = Stack(restaurant_database, tmp_path_factory.mktemp("restaurant"), now=OPEN, business=RESTAURANT).start()
     yield stack
     stack.stop()
 
 
-@pytest.fixture(autouse=True)
-def _close_what_a_test_opened(cases):
-    yield
-    for case in cases.cases():
-        if case.is_open and case.agent in ("Lola", "Marcos", "Nerea", None):
-            cases.close(case.conversation_id, by="test-cleanup")
+@pytest.fixture
+def cases(restaurant_database):
+    """Casa Lola's cases; each test leaves its agents free."""
+    store = CaseStore(restaurant_database)
+    yield store
+    for case in store.cases():
+        if case.is_open:
+            store.close(case.conversation_id, by="test-cleanup")
 
 
 def test_faq_from_its_own_files_in_both_languages(restaurant):
