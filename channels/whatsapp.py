@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import uuid
+from dataclasses import replace
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -35,13 +36,14 @@ from sanic.response import HTTPResponse
 from channels import services as posta_services
 from channels.rasa_conversations import WhatsAppOutput
 from channels.services import Services, services
-from posta import commands, rasa_events, web
+from posta import commands, media, rasa_events, web
 from posta import config as posta_config
 from posta.claims import WorkLoop
 from posta.desk import Desk
 from posta.phones import mask_phone
 from posta.states import InboundKind
 from posta.whatsapp import inbound
+from posta.whatsapp.graph import GraphClient, GraphError
 from posta.whatsapp.inbound import Inbound, Status
 from posta.whatsapp.inbox import STALE_CLAIM, Received
 from posta.whatsapp.outbox import handling
@@ -52,6 +54,7 @@ logger = logging.getLogger(__name__)
 PROCESSING_AT_ONCE = 2
 INBOX_POLL = 0.5
 MAX_BODY = 3 * 1024 * 1024  # Meta's webhook payloads are at most 3 MB
+DOWNLOAD_TRIES = 3  # a media URL that expired before the download is asked for again
 # Rasa reads text starting with "/" as an intent shortcut ("/restart"); an invisible word
 # joiner in front keeps a customer's text what it is, words.
 WORD_JOINER = "\u2060"
@@ -75,6 +78,7 @@ class WhatsAppInput(InputChannel):
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:16]}"  # claims say which process holds them
         self.inbox_loop = WorkLoop("WhatsApp inbox", INBOX_POLL, at_once=PROCESSING_AT_ONCE)
         self._tasks: set = set()
+        self.graph = GraphClient(settings.graph)  # media downloads; sending is the outbox worker's
         if not settings.app_secret:
             logger.warning("WhatsApp channel: no app secret (WHATSAPP_APP_SECRET); every webhook POST is refused")
 
@@ -206,10 +210,24 @@ class WhatsAppInput(InputChannel):
                     logger.exception("WhatsApp inbox: could not record the failure of %s", update.id)
 
     async def _inbound(self, message: Inbound, on_new_message, retry: bool = False) -> None:
+        download = await self._download(message)
         agent = self.config.agent_by_phone(message.sender)
         if agent is not None:
-            await commands.agent_message(self.desk, agent, message)
+            await commands.agent_message(self.desk, agent, message, download)
             return
+        if download is not None:  # kept with the customer's conversation, before anyone sees it
+            stored = await asyncio.to_thread(
+                self.desk.media.save,
+                message.sender,
+                media.IN,
+                message.media["type"],
+                download.mime_type,
+                download.content,
+                filename=message.media.get("filename"),
+                caption=message.media.get("caption"),
+                source_id=message.media["id"],
+            )
+            message = replace(message, media={**stored.as_dict(), **_without(message.media, "id")})
         if message.kind == InboundKind.SYSTEM:
             logger.info("WhatsApp system message for %s (%s)", mask_phone(message.sender), message.id)
             return
@@ -266,6 +284,23 @@ class WhatsAppInput(InputChannel):
         logger.error("WhatsApp: message %s to %s failed after sending: %s", row.id, mask_phone(row.recipient), error)
         await self.desk.send_failed(row, error or "failed")
 
+    async def _download(self, message: Inbound) -> Optional[media.Download]:
+        """The bytes of a photo, voice note, video, document or sticker, fetched while Meta
+        keeps them (a fresh URL each try: they expire within minutes); None, and a warning,
+        if they cannot be had."""
+        sent = message.media or {}
+        if message.kind != InboundKind.MEDIA or sent.get("type") not in media.KINDS or not sent.get("id"):
+            return None
+        for attempt in range(1, DOWNLOAD_TRIES + 1):
+            try:
+                content, mime_type = await self.graph.download(str(sent["id"]))
+                return media.Download(content, mime_type)
+            except GraphError as error:
+                logger.warning(
+                    "WhatsApp: media %s from %s, try %d: %s", sent["id"], mask_phone(message.sender), attempt, error
+                )
+        return None
+
     def _spawn(self, coroutine) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)  # keep a reference until it is done
@@ -293,3 +328,7 @@ def _for_rasa(message: Inbound, offered: bool = False):
 def as_words(text: str) -> str:
     """A customer's text as Rasa must read it: never an intent shortcut."""
     return WORD_JOINER + text if text.lstrip().startswith("/") else text
+
+
+def _without(values: Dict[str, Any], key: str) -> Dict[str, Any]:
+    return {k: v for k, v in values.items() if k != key}

@@ -65,6 +65,8 @@ def shown(body: Dict[str, Any]) -> str:
         return content["body"]["text"] + " " + " | ".join(f"[{o}]" for o in options)
     if type_ == "template":
         return f"template:{content['name']}"
+    if isinstance(content, dict) and content.get("caption"):
+        return f"[{type_}] {content['caption']}"
     return f"[{type_}]"
 
 
@@ -95,6 +97,20 @@ class Phone:
 
     def text(self, body: str, reply_to: Optional[str] = None) -> Dict[str, Any]:
         message = self.message("text", {"body": body}, reply_to)
+        self.post(message)
+        return message
+
+    def send_media(
+        self, type_: str, content: bytes, mime_type: str, caption: str = "", filename: str = "", voice: bool = False
+    ) -> Dict[str, Any]:
+        """What a phone does to send a photo, a voice note, a document: the bytes go to Meta
+        (the fake Graph API keeps them), the webhook carries their id."""
+        media: Dict[str, Any] = {"id": self.stack.graph.add_media(content, mime_type, filename or None)}
+        media["mime_type"] = mime_type
+        media.update({k: v for k, v in (("caption", caption), ("filename", filename)) if v})
+        if voice:
+            media["voice"] = True
+        message = self.message(type_, media)
         self.post(message)
         return message
 

@@ -5,7 +5,7 @@ message that could not be sent. Re-routing a case and telling its new people are
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from posta import texts
 from posta.config import Agent, BusinessConfig
@@ -52,6 +52,7 @@ def announce(
         if case.agent == agent.name:
             buttons.append((f"{BUTTON_PREFIX}pass:{case.id}", texts.desk("pass", lang)))
         bodies = outbound.text(agent.phone, case.summary.render(lang, case.id, config.timezone))
+        bodies += _media_of(agent.phone, case, lang)
         bodies += outbound.choices(agent.phone, offer, buttons, lang)
         outbox.enqueue(
             bodies,
@@ -85,8 +86,13 @@ def route_and_announce(
 
 def tell(outbox: Outbox, agent: Agent, body: str, case: Optional[Case] = None) -> None:
     """A message for an agent's phone, from the business number."""
+    forward(outbox, agent, outbound.text(agent.phone, body), case)
+
+
+def forward(outbox: Outbox, agent: Agent, bodies: List[Dict[str, Any]], case: Optional[Case] = None) -> None:
+    """Messages for an agent's phone (a customer's photo with its caption, say)."""
     outbox.enqueue(
-        outbound.text(agent.phone, body),
+        bodies,
         purpose=Purpose.INFO,
         conversation_id=case.conversation_id if case else None,
         case_id=case.id if case else None,
@@ -109,3 +115,19 @@ def surface_failure(config: BusinessConfig, store: CaseStore, outbox: Outbox, ro
         tell(
             outbox, agent, texts.desk("send_failed", agent.language, customer=case.who, case=case.id, error=error), case
         )
+
+
+def _media_of(to: str, case: Case, lang: str) -> List[Dict[str, Any]]:
+    """The photos, voice notes, locations... the customer sent before the case was opened,
+    forwarded after the summary that lists them."""
+    return [
+        body
+        for message in case.summary.messages
+        if message.media
+        for body in outbound.forward(
+            to,
+            message.media,
+            texts.desk("relay", lang, customer=case.who, text=texts.media_placeholder(message.media, lang)),
+        )
+        if body["type"] != "text"  # the summary already says it
+    ]

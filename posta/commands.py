@@ -15,6 +15,7 @@ from posta import alerts, rasa_events, reports, texts
 from posta.config import Agent
 from posta.db import utcnow
 from posta.desk import Desk, DeskError
+from posta.media import Download
 from posta.phones import mask_phone
 from posta.states import CaseStatus, InboundKind
 from posta.store import Case
@@ -90,8 +91,9 @@ def parse_command(text: str) -> Optional[Command]:
     return None
 
 
-async def agent_message(desk: Desk, agent: Agent, message: Inbound) -> None:
-    """An agent's WhatsApp message: a command, or words for the customer of their case."""
+async def agent_message(desk: Desk, agent: Agent, message: Inbound, download: Optional[Download] = None) -> None:
+    """An agent's WhatsApp message: a command, or words (or a photo, a document...) for the
+    customer of their case; `download` is the media's bytes, fetched by the channel."""
     text = message.text if message.kind in (InboundKind.TEXT, InboundKind.CHOICE) else ""
     command = parse_command(text) if text else None
     try:
@@ -99,7 +101,10 @@ async def agent_message(desk: Desk, agent: Agent, message: Inbound) -> None:
             replied = desk.outbox.case_for_message(message.context_id) if message.context_id else None
             if replied:  # replying to a case notification picks that case
                 await desk.take(agent, replied)
-            command = Command("reply", _agent_text(agent, message))
+            if message.kind == InboundKind.MEDIA:
+                await desk.reply_media(agent, desk.own_case(agent, None), message, download)
+                return
+            command = Command("reply", message.text)
         done = await run(desk, agent, command)
         if done.text:
             alerts.tell(desk.outbox, agent, done.text, done.case)
@@ -229,13 +234,6 @@ async def _catch_up(desk: Desk, agent: Agent, case: Case) -> None:
 
 def _number(arg: Optional[str]) -> Optional[int]:
     return int(arg) if arg and arg.isdigit() else None
-
-
-def _agent_text(agent: Agent, message: Inbound) -> str:
-    if message.kind != InboundKind.MEDIA:
-        return message.text
-    logger.info("agent %s sent %s; relayed as a placeholder", agent.name, message.media.get("type"))
-    return f"[{message.media.get('type')}] {message.text}".strip()
 
 
 def _minutes(since: datetime) -> int:

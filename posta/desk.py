@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import sqlalchemy as sa
 
-from posta import alerts, privacy, rasa_events, routing, texts
+from posta import alerts, media, privacy, rasa_events, routing, texts
 from posta import summary as summaries
 from posta.config import Agent, BusinessConfig
 from posta.hours import business_now
@@ -64,11 +64,18 @@ class Desk:
     `hand_back`), shared by agents on WhatsApp (`agent_message`) and the team panel."""
 
     def __init__(
-        self, config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: Contacts, conversations: Conversations
+        self,
+        config: BusinessConfig,
+        store: CaseStore,
+        outbox: Outbox,
+        contacts: Contacts,
+        conversations: Conversations,
+        kept: Optional[media.MediaStore] = None,
     ) -> None:
         self.config, self.store, self.outbox, self.contacts = config, store, outbox, contacts
         self.conversations = conversations
         self.engine = store.engine
+        self.media = kept or media.MediaStore(outbox.url)
 
     # -- operations -------------------------------------------------------------------------
 
@@ -155,20 +162,53 @@ class Desk:
     async def reply(self, agent: Agent, case: Case, body: str) -> None:
         """Sends `body` to the customer from the business number, and logs it in their thread."""
         body = body.strip()
-        if not body:
-            return
+        if body:
+            await self._to_customer(agent, case, outbound.text(case.conversation_id, body), body)
+
+    async def reply_media(self, agent: Agent, case: Case, message: Inbound, download: Optional[media.Download]) -> None:
+        """What an agent sent from their phone (a photo, a document, a voice note, a
+        location, contact cards) reaches the customer as the same kind of message, kept with
+        the conversation; what WhatsApp would refuse is refused here, saying why."""
+        sent = dict(message.media or {})
+        kind, customer = sent.get("type", "?"), case.conversation_id
+        values = {"customer": case.who, "kind": texts.kind_name(kind, agent.language)}
+        if kind in media.KINDS:
+            if download is None:
+                raise DeskError("media_missing", **values)
+            trouble = media.problem(kind, download.mime_type, len(download.content))
+            if trouble:
+                raise DeskError(f"media_{trouble.pop('why')}", **{**trouble, **values})
+            stored = self.media.save(
+                customer,
+                media.OUT,
+                kind,
+                download.mime_type,
+                download.content,
+                filename=sent.get("filename"),
+                caption=sent.get("caption"),
+                source_id=sent.get("id"),
+            )
+            sent = stored.as_dict()
+            bodies = outbound.kept_media(customer, sent, sent.get("caption"))
+        elif kind in ("location", "contacts"):
+            bodies = [b for b in outbound.forward(customer, sent, "") if b["type"] != "text"]
+        else:
+            raise DeskError("media_kind", **values)
+        await self._to_customer(agent, case, bodies, texts.media_placeholder(sent, case.language))
+
+    async def _to_customer(self, agent: Agent, case: Case, bodies: List[Dict[str, Any]], logged: str) -> None:
         if case.channel not in (None, "whatsapp"):
             raise DeskError("cannot_reach", channel=case.channel)
         customer = case.conversation_id
         self.outbox.enqueue(
-            outbound.text(customer, body),
+            bodies,
             purpose=Purpose.RELAY,
             conversation_id=customer,
             case_id=case.id,
             fallback=self._customer_template(case),
         )
         self.store.first_reply(case.id)
-        await self.conversations.log_agent_message(customer, agent.name, body)
+        await self.conversations.log_agent_message(customer, agent.name, logged)
 
     def note(self, agent: Agent, case: Case, body: str) -> None:
         self.store.record(case.id, CaseEventKind.NOTE, agent.name, body.strip())
@@ -254,6 +294,9 @@ class Desk:
                 customer=case.who,
                 text=_describe(message, lang),
             )
+            if message.kind == InboundKind.MEDIA:  # the photo itself, the location itself...
+                alerts.forward(self.outbox, agent, outbound.forward(agent.phone, message.media or {}, line), case)
+                return
         if line:
             self._tell(agent, line, case)
 

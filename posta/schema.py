@@ -137,6 +137,28 @@ outbox = sa.Table(
 )
 sa.Index("posta_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
 
+# Photos, voice notes, documents... of a conversation, either way, kept in the database so
+# that every replica can read them, a backup holds them, and erasing the customer erases
+# them in the same transaction (posta/privacy.py). Meta keeps media only for a while.
+media = sa.Table(
+    "posta_media",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("direction", sa.String(8), nullable=False),  # in: from the customer; out: to them
+    sa.Column("kind", sa.String(16), nullable=False),  # image, audio, voice, video, document, sticker
+    sa.Column("mime_type", sa.String(127), nullable=False),
+    sa.Column("filename", sa.String(255)),
+    sa.Column("caption", sa.Text),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("source_id", sa.String(255), unique=True),  # the Graph media id it was downloaded from
+    sa.Column("uploaded_id", sa.String(255)),  # the Graph media id to send it by
+    sa.Column("uploaded_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
 # The team panel.
 sessions = sa.Table(
     "posta_panel_sessions",

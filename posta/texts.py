@@ -120,6 +120,35 @@ def media_placeholder(media: Optional[Dict[str, Any]], lang: str, with_id: bool 
     return f"[{label('media', lang)}: {media.get('type', '?')}]{caption}{ident}"
 
 
+KIND_NAMES = {
+    "es": {
+        "image": "imagen",
+        "video": "video",
+        "audio": "audio",
+        "voice": "nota de voz",
+        "document": "documento",
+        "sticker": "sticker",
+        "location": "ubicación",
+        "contacts": "contacto",
+    },
+    "en": {
+        "image": "image",
+        "video": "video",
+        "audio": "audio",
+        "voice": "voice note",
+        "document": "document",
+        "sticker": "sticker",
+        "location": "location",
+        "contacts": "contact",
+    },
+}
+
+
+def kind_name(kind: str, lang: str) -> str:
+    """'nota de voz' for a voice note: a media kind as a person calls it."""
+    return KIND_NAMES.get(lang, KIND_NAMES["en"]).get(kind, kind)
+
+
 def topic_name(topic: str, lang: str) -> str:
     """The business's label for a topic (topics.yml)."""
     return topics.current().label(topic, lang)
@@ -213,6 +242,11 @@ DESK = {
         "not_yours_to_take": "El caso #{case} no es para vos: es de {owner}. Pedíselo a esa persona o a un admin.",
         "not_your_team": "Ese chat es de {team}, no de tus equipos: pedíselo a alguien de {team} o a un admin.",
         "cannot_reach": "Este cliente escribe por {channel}: desde acá no le llegan mensajes.",
+        "media_size": "No se lo pasé a {customer}: tu {kind} pesa {size_mb} MB y WhatsApp acepta hasta {most_mb} MB. Mandá uno más liviano o un enlace.",
+        "media_type": "No se lo pasé a {customer}: WhatsApp no acepta {mime_type} como {kind} (acepta {allowed}).",
+        "media_kind": "No se lo pasé a {customer}: WhatsApp no reenvía ese tipo de mensaje ({kind}).",
+        "media_missing": "No pude bajar tu {kind} de WhatsApp, así que {customer} no lo recibió: probá mandarlo de nuevo.",
+        "media_not_downloaded": "no se pudo bajar",
         "window_closed": "No pude enviarle tu mensaje a {customer}: pasaron más de 24 h desde su último mensaje. Le mandé la plantilla para retomar la charla.",
         "send_failed": "No pude enviar un mensaje a {customer} (caso #{case}): {error}",
         "report": "Hoy: {opened} casos ({reasons}); {closed} devueltos al bot; {waiting} esperando. Primera respuesta humana: mediana {median}.",
@@ -257,6 +291,11 @@ DESK = {
         "not_yours_to_take": "Case #{case} is not for you: it belongs to {owner}. Ask them or an admin.",
         "not_your_team": "That chat belongs to {team}, not to your teams: ask someone on {team} or an admin.",
         "cannot_reach": "This customer writes through {channel}: messages from here cannot reach them.",
+        "media_size": "Not passed on to {customer}: your {kind} is {size_mb} MB and WhatsApp takes up to {most_mb} MB. Send a smaller one or a link.",
+        "media_type": "Not passed on to {customer}: WhatsApp does not take {mime_type} as {kind} (it takes {allowed}).",
+        "media_kind": "Not passed on to {customer}: WhatsApp does not forward that kind of message ({kind}).",
+        "media_missing": "I could not download your {kind} from WhatsApp, so {customer} did not get it: try sending it again.",
+        "media_not_downloaded": "could not be downloaded",
         "window_closed": "Your message could not reach {customer}: more than 24 h since their last message. I sent them the template to resume the chat.",
         "send_failed": "A message to {customer} (case #{case}) could not be sent: {error}",
         "report": "Today: {opened} cases ({reasons}); {closed} handed back; {waiting} waiting. First human reply: median {median}.",

@@ -1,15 +1,20 @@
-"""A local stand-in for Meta's Graph API `POST /<version>/<phone_number_id>/messages`.
+"""A local stand-in for Meta's Graph API: messages (`POST /<version>/<phone_number_id>/messages`)
+and media (`GET /<version>/<media_id>` for a short-lived download URL, the download itself,
+`POST /<version>/<phone_number_id>/media` to upload).
 
 It records every request, answers like Meta (a `wamid` on success, Meta's error JSON on
 failure), checks each body against the documented limits (text 4096 characters; at most
 3 reply buttons of 20 characters; lists of at most 10 rows of 24 characters; interactive
-bodies 1024 characters; ...), and can be told to fail the next requests with a status
+bodies 1024 characters; media sent by the id of an upload; uploads of the supported types
+and sizes: image 5 MB, audio and video 16 MB, sticker 500 KB, document 100 MB), expires
+download URLs after `link_seconds`, and can be told to fail the next requests with a status
 code or a timeout. Tests run it in a thread; the simulator serves it to the browser.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import threading
@@ -20,6 +25,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
+from posta import media as documented
 from posta.whatsapp.graph import ErrorCode
 
 LIMITS = {
@@ -35,6 +41,10 @@ LIMITS = {
     "list_button": 20,
     "caption": 1024,
 }
+# The Cloud API's "Supported media types", by message type: MIME types and the largest size.
+UPLOADS = {kind: (limit.types, limit.most) for kind, limit in documented.LIMITS.items()}
+MEDIA_TYPES = tuple(UPLOADS)
+CAPTIONED = ("image", "video", "document")
 TYPES = (
     "text",
     "interactive",
@@ -66,6 +76,14 @@ class Recorded:
 
 
 @dataclass
+class Media:
+    content: bytes
+    mime_type: str
+    filename: Optional[str] = None
+    uploaded: bool = False  # by the business (sendable), or sent by a phone (downloadable)
+
+
+@dataclass
 class FakeGraphAPI:
     phone_number_id: str = "1122334455667"
     access_token: str = "local-token"
@@ -77,6 +95,11 @@ class FakeGraphAPI:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _outage: Tuple[float, float] = (0.0, 0.0)
     _outage_turn: Any = field(default_factory=lambda: itertools.count())
+    media: Dict[str, Media] = field(default_factory=dict)
+    uploads: List[Recorded] = field(default_factory=list)
+    link_seconds: float = 300.0  # how long a download URL works (Meta: minutes)
+    _links: Dict[str, Tuple[str, float]] = field(default_factory=dict)  # token -> media id, expiry
+    _expired_links: int = 0
 
     # -- what tests and the simulator ask of it ------------------------------------------
 
@@ -94,6 +117,23 @@ class FakeGraphAPI:
         with self._lock:
             self._outage = (time.time() + seconds, timeout)
 
+    def add_media(self, content: bytes, mime_type: str, filename: Optional[str] = None) -> str:
+        """What a phone does before sending a photo: the bytes on Meta's side; their id."""
+        media_id = f"{next(self._ids):015d}"
+        with self._lock:
+            self.media[media_id] = Media(content, mime_type, filename)
+        return media_id
+
+    def media_of(self, body: Dict[str, Any]) -> Media:
+        """The media a delivered message sent, by the id it was sent by."""
+        return self.media[body[body["type"]]["id"]]
+
+    def expire_next_links(self, times: int = 1) -> None:
+        """The next `times` download URLs are handed out already expired (a slow
+        downloader); 0 ends that."""
+        with self._lock:
+            self._expired_links = times
+
     def delivered(self, to: Optional[str] = None) -> List[Dict[str, Any]]:
         """Bodies Meta accepted, in order (optionally to one phone)."""
         return [r.body for r in self.attempts(to) if r.accepted]
@@ -106,9 +146,71 @@ class FakeGraphAPI:
     # -- the HTTP side ---------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=UPLOADS["document"][1] + documented.MB)  # the largest upload
         app.router.add_post("/{version}/{phone_number_id}/messages", self._messages)
+        app.router.add_post("/{version}/{phone_number_id}/media", self._upload)
+        app.router.add_get(r"/{version:v[0-9.]+}/{media_id}", self._media_url)
+        app.router.add_get("/download/{token}", self._download)
         return app
+
+    def _authorized(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.access_token}"
+
+    async def _media_url(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.json_response(_error(190, "Invalid OAuth access token"), status=401)
+        media_id = request.match_info["media_id"]
+        with self._lock:
+            found = self.media.get(media_id)
+            if found is None:
+                return web.json_response(_error(100, "Unsupported get request. Object does not exist"), status=400)
+            token = f"{next(self._ids):012d}"
+            expired = self._expired_links > 0
+            self._expired_links -= 1 if expired else 0
+            self._links[token] = (media_id, 0.0 if expired else time.time() + self.link_seconds)
+        return web.json_response(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{request.scheme}://{request.host}/download/{token}",
+                "mime_type": found.mime_type,
+                "sha256": hashlib.sha256(found.content).hexdigest(),
+                "file_size": len(found.content),
+                "id": media_id,
+            }
+        )
+
+    async def _download(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return web.json_response(_error(190, "Invalid OAuth access token"), status=401)
+        with self._lock:
+            media_id, expires = self._links.get(request.match_info["token"], ("", 0.0))
+            found = self.media.get(media_id)
+        if found is None or time.time() > expires:
+            return web.Response(status=404, text="URL signature expired")
+        return web.Response(body=found.content, content_type=found.mime_type)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        file = form.get("file")
+        status, answer = 200, {}
+        if not self._authorized(request):
+            status, answer = 401, _error(190, "Invalid OAuth access token")
+        elif request.match_info["phone_number_id"] != self.phone_number_id:
+            status, answer = 400, _error(100, "Unsupported post request. Object with ID does not exist")
+        else:
+            problem = check_upload(form.get("messaging_product"), form.get("type"), file)
+            if problem:
+                status, answer = 400, _error(131053, "Media upload error", problem)
+            else:
+                content = file.file.read()
+                media_id = f"{next(self._ids):015d}"
+                with self._lock:
+                    self.media[media_id] = Media(content, str(form["type"]), file.filename, uploaded=True)
+                answer = {"id": media_id}
+        recorded = Recorded(time.time(), request.path, request.headers.get("Authorization"), {}, status, answer)
+        with self._lock:
+            self.uploads.append(recorded)
+        return web.json_response(answer, status=status)
 
     async def _messages(self, request: web.Request) -> web.Response:
         planned = None
@@ -150,7 +252,7 @@ class FakeGraphAPI:
             return 401, _error(190, "Invalid OAuth access token - Cannot parse access token")
         if request.match_info["phone_number_id"] != self.phone_number_id:
             return 400, _error(100, "Unsupported post request. Object with ID does not exist")
-        problem = check_body(body)
+        problem = check_body(body) or self._check_media(body)
         if problem:
             return 400, _error(131009, "Parameter value is not valid", problem)
         to = body["to"]
@@ -159,6 +261,19 @@ class FakeGraphAPI:
             "contacts": [{"input": to, "wa_id": to}],
             "messages": [{"id": f"wamid.FAKE{next(self._ids):08d}"}],
         }
+
+    def _check_media(self, body: Dict[str, Any]) -> Optional[str]:
+        """A media message must send an upload of the business number, of its own type."""
+        type_ = body.get("type")
+        if type_ not in MEDIA_TYPES or "link" in body[type_]:
+            return None
+        with self._lock:
+            found = self.media.get(str(body[type_].get("id")))
+        if found is None or not found.uploaded:
+            return f"{type_}.id is not media this number uploaded"
+        if found.mime_type not in UPLOADS[type_][0]:
+            return f"{found.mime_type} cannot be sent as {type_}"
+        return None
 
     # -- running it -----------------------------------------------------------------------
 
@@ -175,6 +290,13 @@ def check_body(body: Any) -> Optional[str]:
     if not str(body.get("to", "")).lstrip("+").isdigit():
         return "'to' must be a phone number"
     type_ = body.get("type", "text")
+    if type_ == "contacts":  # a list of people, not an object
+        people = body.get("contacts")
+        if not isinstance(people, list) or not people:
+            return "contacts must be a list of people"
+        if not all(isinstance(p, dict) and (p.get("name") or {}).get("formatted_name") for p in people):
+            return "contacts need a name.formatted_name each"
+        return None
     if type_ not in TYPES or not isinstance(body.get(type_), dict):
         return f"unknown or missing type {type_!r}"
     content = body[type_]
@@ -184,14 +306,36 @@ def check_body(body: Any) -> Optional[str]:
             return f"text.body must have 1-{LIMITS['text']} characters"
     elif type_ == "interactive":
         return _check_interactive(content)
-    elif type_ == "image":
+    elif type_ in MEDIA_TYPES:
         if not (content.get("link") or content.get("id")):
-            return "image needs a link or an id"
+            return f"{type_} needs a link or an id"
+        if "caption" in content and type_ not in CAPTIONED:
+            return f"{type_} cannot have a caption"
         if len(content.get("caption") or "") > LIMITS["caption"]:
             return "caption too long"
+    elif type_ == "location":
+        if not all(isinstance(content.get(k), (int, float)) for k in ("latitude", "longitude")):
+            return "location needs a latitude and a longitude"
+
     elif type_ == "template":
         if not content.get("name") or not (content.get("language") or {}).get("code"):
             return "template needs a name and a language code"
+    return None
+
+
+def check_upload(product: Any, mime_type: Any, file: Any) -> Optional[str]:
+    """What in an upload breaks the documented rules, or None."""
+    if product != "whatsapp":
+        return "messaging_product must be 'whatsapp'"
+    if not hasattr(file, "file"):
+        return "the file is missing"
+    kind = next((k for k, (types, _) in UPLOADS.items() if mime_type in types), None)
+    if kind is None:
+        return f"{mime_type} is not a supported media type"
+    size = len(file.file.read())
+    file.file.seek(0)
+    if size > UPLOADS[kind][1]:
+        return f"{size} bytes is over the {UPLOADS[kind][1]} bytes {kind} limit"
     return None
 
 

@@ -1,4 +1,5 @@
-"""One call to the Graph API's messages endpoint, with a timeout and typed errors.
+"""One call to the Graph API (a message, a media download or upload), with a timeout and
+typed errors.
 
 Retries are not done here: the outbox retries with backoff and keeps the message across
 restarts. `GraphError.retryable` says whether trying again can help (429, 5xx, timeouts,
@@ -12,7 +13,7 @@ import json
 import logging
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import aiohttp
 
@@ -52,6 +53,10 @@ RETRYABLE_CODES = frozenset(
 )
 
 
+# A document may be 100 MB: its download and upload get longer than a message's call.
+MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=180)
+
+
 @dataclass(frozen=True)
 class GraphSettings:
     base_url: str  # https://graph.facebook.com, or a local fake
@@ -63,6 +68,13 @@ class GraphSettings:
     @property
     def messages_url(self) -> str:
         return f"{self.base_url.rstrip('/')}/{self.version}/{self.phone_number_id}/messages"
+
+    @property
+    def upload_url(self) -> str:
+        return f"{self.base_url.rstrip('/')}/{self.version}/{self.phone_number_id}/media"
+
+    def media_url(self, media_id: str) -> str:
+        return f"{self.base_url.rstrip('/')}/{self.version}/{media_id}"
 
 
 class GraphError(Exception):
@@ -86,23 +98,52 @@ class GraphClient:
 
     async def send(self, body: Dict[str, Any]) -> str:
         """Posts one message; returns its id (wamid). Raises GraphError."""
+        payload = await self._call("POST", self.settings.messages_url, json=body)
+        try:
+            return str(payload["messages"][0]["id"])
+        except (KeyError, IndexError, TypeError):
+            raise GraphError(f"unexpected answer: {str(payload)[:200]}") from None
+
+    async def download(self, media_id: str) -> Tuple[bytes, str]:
+        """The bytes and MIME type of a media id a message carried: its URL first (valid for
+        minutes, so asked for right before), then the bytes, with the same token."""
+        info = await self._call("GET", self.settings.media_url(media_id))
+        if not info.get("url"):
+            raise GraphError(f"no URL for media {media_id}: {str(info)[:200]}")
+        content = await self._call("GET", info["url"], raw=True, timeout=MEDIA_TIMEOUT)
+        return content, str(info.get("mime_type") or "application/octet-stream")
+
+    async def upload(self, content: bytes, mime_type: str, filename: Optional[str] = None) -> str:
+        """Uploads bytes to the business number; returns the media id to send them by."""
+        mime_type = mime_type.split(";")[0].strip()  # "audio/ogg; codecs=opus" is uploaded as audio/ogg
+        form = aiohttp.FormData()
+        form.add_field("messaging_product", "whatsapp")
+        form.add_field("type", mime_type)
+        form.add_field("file", content, filename=filename or "file", content_type=mime_type)
+        payload = await self._call("POST", self.settings.upload_url, data=form, timeout=MEDIA_TIMEOUT)
+        if not payload.get("id"):
+            raise GraphError(f"unexpected answer: {str(payload)[:200]}")
+        return str(payload["id"])
+
+    async def _call(self, method: str, url: str, raw: bool = False, **request: Any) -> Any:
+        """One request: the JSON answer (or the bytes, `raw`), or a GraphError."""
         session = await self._get_session()
         try:
-            async with session.post(self.settings.messages_url, json=body) as response:
-                text = await response.text()
+            async with session.request(method, url, **request) as response:
                 status = response.status
+                content = await response.read()
         except asyncio.TimeoutError:
-            raise GraphError(f"timed out after {self.settings.timeout:.0f} s") from None
+            raise GraphError(f"{method} {url.split('?')[0]} timed out") from None
         except aiohttp.ClientError as error:
             raise GraphError(f"connection failed: {error}") from None
+        if raw and status < 400:
+            return content
+        text = content.decode("utf-8", errors="replace")
         payload = _json(text)
         if status >= 400 or "error" in payload:
             error = payload.get("error") or {}
             raise GraphError(f"{status} {error.get('message') or text[:200]}", status, error.get("code"))
-        try:
-            return str(payload["messages"][0]["id"])
-        except (KeyError, IndexError, TypeError):
-            raise GraphError(f"unexpected answer: {text[:200]}", status) from None
+        return payload
 
     async def close(self) -> None:
         if self._session is not None:

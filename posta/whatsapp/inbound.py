@@ -208,10 +208,12 @@ def _content(message: dict) -> tuple:
     if type_ == "location":
         place = ", ".join(str(body[k]) for k in ("name", "address") if body.get(k))
         coords = f"{body.get('latitude')},{body.get('longitude')}"
-        return InboundKind.MEDIA, {"media": {"type": "location", "caption": place or coords}}
+        details = {k: body[k] for k in ("latitude", "longitude", "name", "address") if body.get(k) is not None}
+        return InboundKind.MEDIA, {"media": {"type": "location", "caption": place or coords, **details}}
     if type_ == "contacts":
-        people = [((c.get("name") or {}).get("formatted_name") or "?") for c in _list(message, "contacts")]
-        return InboundKind.MEDIA, {"media": {"type": "contacts", "caption": ", ".join(people)}}
+        cards = [c for c in _list(message, "contacts") if isinstance(c, dict)]
+        people = [((c.get("name") or {}).get("formatted_name") or "?") for c in cards]
+        return InboundKind.MEDIA, {"media": {"type": "contacts", "caption": ", ".join(people), "contacts": cards}}
     if type_ == "order":
         items = [f"{i.get('quantity')} x {i.get('product_retailer_id')}" for i in _list(body, "product_items")]
         return InboundKind.MEDIA, {"media": {"type": "order", "caption": "; ".join(items)}}

@@ -103,6 +103,54 @@ def image(to: str, link: str, caption: Optional[str] = None) -> List[Dict[str, A
     return [_envelope(to, "image", media)] + extra
 
 
+def kept_media(to: str, stored: Mapping[str, Any], caption: Optional[str] = None) -> List[Dict[str, Any]]:
+    """Kept media (`posta.media.Stored.as_dict()`) as a message: the sender uploads the bytes
+    and sends them by the upload's id. A kind that takes no caption (a voice note, a
+    sticker) gets its caption as a text message first."""
+    kind = "audio" if stored["type"] == "voice" else stored["type"]
+    content: Dict[str, Any] = {"posta_media": stored["posta_media"]}
+    before: List[Dict[str, Any]] = []
+    if caption and kind in ("image", "video", "document"):
+        content["caption"] = _shorten(caption, CAPTION_LIMIT)
+    elif caption:
+        before = text(to, caption)
+    if kind == "document" and stored.get("filename"):
+        content["filename"] = stored["filename"]
+    return before + [_envelope(to, kind, content)]
+
+
+def forward(to: str, media: Mapping[str, Any], caption: str) -> List[Dict[str, Any]]:
+    """What a person receives of a message that carried media: the media itself when Posta
+    kept it (a photo, a voice note, a document), the location or the contact cards, with
+    `caption` (who sent it, what they wrote); otherwise `caption` alone."""
+    if media.get("posta_media"):
+        return kept_media(to, media, caption)
+    if media.get("type") == "location" and media.get("latitude") is not None:
+        return text(to, caption) + location(to, media)
+    if media.get("type") == "contacts" and media.get("contacts"):
+        return text(to, caption) + contacts(to, media["contacts"])
+    return text(to, caption)
+
+
+def location(to: str, place: Mapping[str, Any]) -> List[Dict[str, Any]]:
+    """A shared location, forwarded as a location."""
+    content = {k: place[k] for k in ("latitude", "longitude", "name", "address") if place.get(k) is not None}
+    return [_envelope(to, "location", content)]
+
+
+def contacts(to: str, people: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Shared contact cards, forwarded as contact cards."""
+    return [
+        {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "contacts",
+            "contacts": list(people),
+        }
+    ]
+
+
 def template(to: str, name: str, language: str, parameters: Sequence[str] = ()) -> Dict[str, Any]:
     body: Dict[str, Any] = {"name": name, "language": {"code": language}}
     if parameters:

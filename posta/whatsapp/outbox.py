@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from posta import backoff, pg_notify
 from posta.claims import WorkLoop, claim_in_order
 from posta.db import connect, insert, utcnow
+from posta.media import MediaStore
 from posta.phones import mask_phone
 from posta.schema import outbox
 from posta.states import TO_AGENTS, Purpose, SendStatus
@@ -44,6 +45,8 @@ FIRST_RETRY = 0.5
 MAX_RETRY = 30.0
 # A sender that died mid-send gives its rows back after this long: keep it well above the
 # Graph API call's timeout, or a slow call's message would be sent again by another sender.
+# An upload is sent by its id for this long (Meta keeps it 30 days).
+UPLOAD_KEPT = timedelta(days=29)
 STALE_CLAIM = timedelta(seconds=float(os.environ.get("POSTA_OUTBOX_STALE_SECONDS", "120")))
 
 
@@ -108,6 +111,7 @@ class Outgoing:
 
 class Outbox:
     def __init__(self, url: Optional[str] = None) -> None:
+        self.url = url
         self.engine = connect(url)
         self._listeners: List[Callable[[], None]] = []
 
@@ -284,9 +288,11 @@ class Sender:
         contacts: Contacts,
         on_failure: Optional[FailureHandler] = None,
         poll: float = 0.25,
+        media: Optional[MediaStore] = None,
     ) -> None:
         self.outbox, self.client, self.contacts = outbox_, client, contacts
         self.on_failure = on_failure
+        self.media = media or MediaStore(outbox_.url)  # the media it sends are in the same database
         self.worker = uuid.uuid4().hex
         self.loop = WorkLoop("outbox", poll)
         outbox_.on_enqueue(self.wake)
@@ -350,7 +356,7 @@ class Sender:
 
     async def _attempt(self, row: Outgoing, body: Dict[str, Any], templated: bool) -> bool:
         try:
-            wamid = await self.client.send(body)
+            wamid = await self.client.send(await self._uploaded(body))
         except GraphError as error:
             if error.window_closed and row.fallback and not templated:
                 logger.info("outbox %s: Meta says the 24-hour window is closed; sending the template", row.id)
@@ -364,6 +370,23 @@ class Sender:
             return True
         await self._mark_sent(row, wamid, templated)
         return True
+
+    async def _uploaded(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """A body that sends kept media, by the id of its upload to the business number
+        (uploaded once: Meta keeps an upload for 30 days)."""
+        kind = body.get("type")
+        content = body.get(kind)
+        if not isinstance(content, dict) or "posta_media" not in content:
+            return body
+        stored = await asyncio.to_thread(self.media.get, content["posta_media"], True)
+        if stored is None:
+            raise GraphError("the media was erased before it could be sent", status=410)
+        uploaded = stored.uploaded_id if stored.uploaded_at and utcnow() - stored.uploaded_at < UPLOAD_KEPT else None
+        if uploaded is None:
+            uploaded = await self.client.upload(stored.content, stored.mime_type, stored.filename)
+            await asyncio.to_thread(self.media.uploaded, stored.id, uploaded)
+        sendable = {k: v for k, v in content.items() if k != "posta_media"}
+        return {**body, kind: {**sendable, "id": uploaded}}
 
     async def _mark_sent(self, row: Outgoing, wamid: str, templated: bool) -> None:
         """Meta has it: record that, waiting out a database restart rather than sending

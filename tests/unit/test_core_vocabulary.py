@@ -21,6 +21,8 @@ SHARED = {topics.MEDIA, topics.OUT_OF_SCOPE, topics.FALLBACK, topics.GENERAL, "r
 # Words a business uses that the core also says, in another sense.
 OTHER_SENSE = {
     "contacts": "a WhatsApp message type",
+    "contact": "a WhatsApp contact card",
+    "contacto": "a WhatsApp contact card",
     "events": "Rasa's conversation events",
     "delivery": "a WhatsApp message's delivery status",
 }

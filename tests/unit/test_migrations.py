@@ -78,7 +78,22 @@ def rows_of_every_table(now):
         schema.settings: dict(key="secret", value="x"),
         schema.login_failures: dict(id=1, key="name:ana", at=now),
         schema.job_runs: dict(key="daily:2026-12-01", ran_at=now),
+        schema.media: dict(
+            id=1,
+            conversation_id="5491100000000",
+            direction="in",
+            kind="image",
+            mime_type="image/jpeg",
+            size=3,
+            sha256="0" * 64,
+            content=b"jpg",
+            created_at=now,
+        ),
     }
+
+
+# The tables migration 0001 describes (what main made before migrations); later ones add the rest.
+LATER = {"posta_media"}
 
 
 def test_a_database_from_before_migrations_is_upgraded_with_every_row(url):
@@ -87,7 +102,8 @@ def test_a_database_from_before_migrations_is_upgraded_with_every_row(url):
     now = utcnow().replace(microsecond=0)
     rows = rows_of_every_table(now)
     assert set(rows) == set(schema.metadata.sorted_tables)
-    schema.metadata.create_all(engine)
+    rows = {table: row for table, row in rows.items() if table.name not in LATER}
+    schema.metadata.create_all(engine, tables=list(rows))
     with engine.begin() as conn:
         for table, row in rows.items():
             conn.execute(table.insert().values(**row))

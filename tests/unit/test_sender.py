@@ -138,3 +138,30 @@ def test_a_window_known_to_be_closed_sends_the_template_without_trying_the_text(
     send_until(Sender(box, graph, Contacts(url), poll=0.02), settled(box))
     assert graph.calls == [fallback]
     assert box.rows()[0].status == "sent"
+
+
+class UploadingGraph(RecordingGraph):
+    """Also takes uploads (`async upload(content, mime_type, filename) -> media id`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uploads: List[tuple] = []
+
+    async def upload(self, content: bytes, mime_type: str, filename: Optional[str] = None) -> str:
+        self.uploads.append((content, mime_type, filename))
+        return f"upload.{len(self.uploads)}"
+
+
+def test_kept_media_are_uploaded_once_and_sent_by_the_uploads_id(url):
+    from posta.media import MediaStore
+
+    box, graph, kept = Outbox(url), UploadingGraph(), MediaStore(url)
+    photo = kept.save(CUSTOMER, "out", "image", "image/png", b"\x89PNG-bytes", source_id="from-ana-1")
+    assert kept.save(CUSTOMER, "out", "image", "image/png", b"\x89PNG-bytes", source_id="from-ana-1") == photo
+    Contacts(url).seen(CUSTOMER)
+    bodies = outbound.kept_media(CUSTOMER, photo.as_dict(), "mirá") + outbound.kept_media(CUSTOMER, photo.as_dict())
+    box.enqueue(bodies, purpose="relay", conversation_id=CUSTOMER)
+    send_until(Sender(box, graph, Contacts(url), poll=0.02, media=kept), settled(box))
+    assert graph.uploads == [(b"\x89PNG-bytes", "image/png", None)]  # once, for both messages
+    assert [c["image"] for c in graph.calls] == [{"caption": "mirá", "id": "upload.1"}, {"id": "upload.1"}]
+    assert kept.get(photo.id).uploaded_id == "upload.1"

@@ -109,7 +109,14 @@ def test_details_kept_for_the_case():
     [document] = inbound.parse(bodies["message:document"])
     assert document.media["filename"] == "filename.pdf" and document.text == "caption"
     [place] = inbound.parse(bodies["message:chosen_location"])
-    assert place.media == {"type": "location", "caption": "Facebook HQ, 1 Hacker Way, Menlo Park, CA 94025"}
+    assert place.media == {
+        "type": "location",
+        "caption": "Facebook HQ, 1 Hacker Way, Menlo Park, CA 94025",
+        "latitude": 37.4611978,
+        "longitude": -122.2164385,
+        "name": "Facebook HQ",
+        "address": "1 Hacker Way, Menlo Park, CA 94025",
+    }  # all it takes to forward it as a location
     [reply] = inbound.parse(bodies["message:reply"])
     assert reply.context_id == "wamid.xyzxyz=="
     [failed] = inbound.parse(bodies["message_status:failed"])
