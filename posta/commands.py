@@ -101,8 +101,16 @@ async def agent_message(desk: Desk, agent: Agent, message: Inbound, download: Op
             replied = desk.outbox.case_for_message(message.context_id) if message.context_id else None
             if replied:  # replying to a case notification picks that case
                 await desk.take(agent, replied)
-            if message.kind == InboundKind.MEDIA:
-                await desk.reply_media(agent, desk.own_case(agent, None), message, download)
+            if message.kind in (InboundKind.MEDIA, InboundKind.REACTION):
+                case = desk.own_case(agent, None)
+                if message.kind == InboundKind.REACTION:
+                    await desk.react(agent, case, message)
+                else:
+                    await desk.reply_media(agent, case, message, download, quote=desk.quoted(case, message))
+                return
+            if message.context_id:  # a reply to the copy of a customer's message quotes the original
+                case = desk.own_case(agent, None)
+                await desk.reply(agent, case, message.text, quote=desk.quoted(case, message))
                 return
             command = Command("reply", message.text)
         done = await run(desk, agent, command)

@@ -159,13 +159,38 @@ class Desk:
             case = await self._take_over(conversation_id, agent.name, events)
         return await self.take(agent, case.id)
 
-    async def reply(self, agent: Agent, case: Case, body: str) -> None:
-        """Sends `body` to the customer from the business number, and logs it in their thread."""
+    async def reply(self, agent: Agent, case: Case, body: str, quote: Optional[str] = None) -> None:
+        """Sends `body` to the customer from the business number (quoting their message
+        `quote`, when the agent replied to its copy), and logs it in their thread."""
         body = body.strip()
         if body:
-            await self._to_customer(agent, case, outbound.text(case.conversation_id, body), body)
+            bodies = outbound.quoting(outbound.text(case.conversation_id, body), quote)
+            await self._to_customer(agent, case, bodies, body)
 
-    async def reply_media(self, agent: Agent, case: Case, message: Inbound, download: Optional[media.Download]) -> None:
+    def quoted(self, case: Case, message: Inbound) -> Optional[str]:
+        """The customer's message an agent's reply or reaction is about, when the agent
+        replied to (or reacted on) the copy Posta relayed to them."""
+        return self.outbox.relayed_from(message.context_id, case.conversation_id)
+
+    async def react(self, agent: Agent, case: Case, message: Inbound) -> None:
+        """An agent's reaction on a relayed message lands on the customer's original."""
+        original = self.quoted(case, message)
+        if original:
+            self.outbox.enqueue(
+                outbound.reaction(case.conversation_id, original, message.text),
+                purpose=Purpose.RELAY,
+                conversation_id=case.conversation_id,
+                case_id=case.id,
+            )
+
+    async def reply_media(
+        self,
+        agent: Agent,
+        case: Case,
+        message: Inbound,
+        download: Optional[media.Download],
+        quote: Optional[str] = None,
+    ) -> None:
         """What an agent sent from their phone (a photo, a document, a voice note, a
         location, contact cards) reaches the customer as the same kind of message, kept with
         the conversation; what WhatsApp would refuse is refused here, saying why."""
@@ -194,7 +219,9 @@ class Desk:
             bodies = [b for b in outbound.forward(customer, sent, "") if b["type"] != "text"]
         else:
             raise DeskError("media_kind", **values)
-        await self._to_customer(agent, case, bodies, texts.media_placeholder(sent, case.language))
+        await self._to_customer(
+            agent, case, outbound.quoting(bodies, quote), texts.media_placeholder(sent, case.language)
+        )
 
     async def _to_customer(self, agent: Agent, case: Case, bodies: List[Dict[str, Any]], logged: str) -> None:
         if case.channel not in (None, "whatsapp"):
@@ -280,6 +307,12 @@ class Desk:
         if agent is None:
             return  # waiting in the queue, or owned from the WhatsApp Business app: logged only
         lang = agent.language
+        # What the customer replied to or reacted on, in the agent's chat: their own message
+        # that Posta relayed to the customer.
+        quote = self.outbox.relayed_from(message.context_id, agent.phone)
+        if message.kind == InboundKind.REACTION and quote:
+            alerts.forward(self.outbox, agent, outbound.reaction(agent.phone, quote, message.text), case)
+            return
         if message.kind == InboundKind.REACTION:
             line = texts.desk("reaction", lang, customer=case.who, text=message.text) if message.text else None
         elif message.kind == InboundKind.REVISION:
@@ -294,9 +327,13 @@ class Desk:
                 customer=case.who,
                 text=_describe(message, lang),
             )
-            if message.kind == InboundKind.MEDIA:  # the photo itself, the location itself...
-                alerts.forward(self.outbox, agent, outbound.forward(agent.phone, message.media or {}, line), case)
-                return
+            bodies = (  # the photo itself, the location itself...
+                outbound.forward(agent.phone, message.media or {}, line)
+                if message.kind == InboundKind.MEDIA
+                else outbound.text(agent.phone, line)
+            )
+            alerts.forward(self.outbox, agent, outbound.quoting(bodies, quote), case)
+            return
         if line:
             self._tell(agent, line, case)
 

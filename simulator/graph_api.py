@@ -252,7 +252,7 @@ class FakeGraphAPI:
             return 401, _error(190, "Invalid OAuth access token - Cannot parse access token")
         if request.match_info["phone_number_id"] != self.phone_number_id:
             return 400, _error(100, "Unsupported post request. Object with ID does not exist")
-        problem = check_body(body) or self._check_media(body)
+        problem = check_body(body) or self._check_media(body) or self._check_quote(body)
         if problem:
             return 400, _error(131009, "Parameter value is not valid", problem)
         to = body["to"]
@@ -261,6 +261,18 @@ class FakeGraphAPI:
             "contacts": [{"input": to, "wa_id": to}],
             "messages": [{"id": f"wamid.FAKE{next(self._ids):08d}"}],
         }
+
+    def _check_quote(self, body: Dict[str, Any]) -> Optional[str]:
+        """A quote (or a reaction) must be on a message of the same chat: one this number
+        sent to that phone, or one the phone sent (ids the fake never issued)."""
+        quoted = (body.get("context") or {}).get("message_id") or (body.get("reaction") or {}).get("message_id")
+        if not quoted:
+            return None
+        with self._lock:
+            issued = {r.wamid: str(r.body.get("to")) for r in self.requests if r.wamid}
+        if quoted in issued and issued[quoted] != str(body.get("to")):
+            return f"{quoted} is a message of another chat"
+        return None
 
     def _check_media(self, body: Dict[str, Any]) -> Optional[str]:
         """A media message must send an upload of the business number, of its own type."""
@@ -289,6 +301,9 @@ def check_body(body: Any) -> Optional[str]:
         return "messaging_product must be 'whatsapp'"
     if not str(body.get("to", "")).lstrip("+").isdigit():
         return "'to' must be a phone number"
+    context = body.get("context")
+    if context is not None and not (isinstance(context, dict) and isinstance(context.get("message_id"), str)):
+        return "context must be {message_id: ...}"
     type_ = body.get("type", "text")
     if type_ == "contacts":  # a list of people, not an object
         people = body.get("contacts")
@@ -313,6 +328,9 @@ def check_body(body: Any) -> Optional[str]:
             return f"{type_} cannot have a caption"
         if len(content.get("caption") or "") > LIMITS["caption"]:
             return "caption too long"
+    elif type_ == "reaction":
+        if not isinstance(content.get("message_id"), str) or not isinstance(content.get("emoji"), str):
+            return "reaction needs a message_id and an emoji"
     elif type_ == "location":
         if not all(isinstance(content.get(k), (int, float)) for k in ("latitude", "longitude")):
             return "location needs a latitude and a longitude"

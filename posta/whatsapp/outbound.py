@@ -119,6 +119,18 @@ def kept_media(to: str, stored: Mapping[str, Any], caption: Optional[str] = None
     return before + [_envelope(to, kind, content)]
 
 
+def quoting(bodies: List[Dict[str, Any]], message_id: Optional[str]) -> List[Dict[str, Any]]:
+    """`bodies` with the first quoting `message_id` (a message of the same chat), if any."""
+    if message_id and bodies:
+        bodies[0] = {**bodies[0], "context": {"message_id": message_id}}
+    return bodies
+
+
+def reaction(to: str, message_id: str, emoji: str) -> List[Dict[str, Any]]:
+    """An emoji on a message of the chat ("" takes a reaction back)."""
+    return [_envelope(to, "reaction", {"message_id": message_id, "emoji": emoji})]
+
+
 def forward(to: str, media: Mapping[str, Any], caption: str) -> List[Dict[str, Any]]:
     """What a person receives of a message that carried media: the media itself when Posta
     kept it (a photo, a voice note, a document), the location or the contact cards, with

@@ -29,7 +29,7 @@ from posta.claims import WorkLoop, claim_in_order
 from posta.db import connect, insert, utcnow
 from posta.media import MediaStore
 from posta.phones import mask_phone
-from posta.schema import outbox
+from posta.schema import inbox, outbox
 from posta.states import TO_AGENTS, Purpose, SendStatus
 from posta.whatsapp import outbound
 from posta.whatsapp.contacts import Contacts
@@ -242,6 +242,23 @@ class Outbox:
         """The case a sent message (e.g. a notification an agent replies to) was about."""
         with self.engine.connect() as conn:
             return conn.execute(sa.select(outbox.c.case_id).where(outbox.c.wamid == wamid)).scalar()
+
+    def relayed_from(self, wamid: Optional[str], sender: str) -> Optional[str]:
+        """The message of `sender` that the sent message `wamid` relays: what a reply to,
+        or a reaction on, one side's copy quotes on the other side. Rows are keyed by the
+        message being handled when they were queued (`handling`), and the inbox says who
+        wrote it."""
+        if not wamid:
+            return None
+        with self.engine.connect() as conn:
+            key = conn.execute(sa.select(outbox.c.dedupe_key).where(outbox.c.wamid == wamid)).scalar()
+            if not key or ":" not in key:
+                return None
+            message_id = key.rsplit(":", 1)[0]
+            wrote = conn.execute(
+                sa.select(inbox.c.id).where(inbox.c.message_id == message_id, inbox.c.sender == sender)
+            ).first()
+        return message_id if wrote else None
 
     def offered(self, recipient: str, choice_id: str, recent: int = 20) -> bool:
         """Whether one of the bot's last `recent` messages to `recipient` offered the button

@@ -1,0 +1,61 @@
+"""Replies keep their context across the two chats, through the real servers: what the
+customer quotes, the agent sees quoted (their own message, in their chat), and the other
+way round; reactions land on the other side's copy. The Graph API fake refuses a quote of
+a message from another chat."""
+
+import requests
+
+from harness.phones import case_of, shown
+
+
+def test_quotes_and_reactions_cross_between_the_two_chats(stack, cases, customer, ana):
+    customer.text("quiero hablar con una persona")
+    customer.wait()
+    case = case_of(cases, customer)
+    ana.wait_for_text(f"Tomar #{case.id}")
+    ana.press(f"posta:take:{case.id}", f"Tomar #{case.id}")
+    ana.wait_for_text("Tomaste el caso")
+    customer.wait()
+
+    asked = customer.text("¿tienen el armazón rojo en talle chico?")
+    [copy] = ana.wait()  # Ana's copy of the question
+    assert shown(copy) == "Lucía: ¿tienen el armazón rojo en talle chico?" and "context" not in copy
+    copy_id = stack.graph.attempts(ana.number)[-1].wamid
+
+    # Ana swipes to reply on her copy: the customer sees their own question quoted.
+    ana_reply = ana.text("Sí, lo tenemos. ¿Te lo reservo?", reply_to=copy_id)
+    [answer] = customer.wait()
+    assert shown(answer) == "Sí, lo tenemos. ¿Te lo reservo?"
+    assert answer["context"] == {"message_id": asked["id"]}
+    answer_id = stack.graph.attempts(customer.number)[-1].wamid
+
+    # The customer replies to that answer: Ana sees her own message quoted.
+    customer.text("dale, reservámelo", reply_to=answer_id)
+    [relayed] = ana.wait()
+    assert shown(relayed) == "Lucía: dale, reservámelo" and relayed["context"] == {"message_id": ana_reply["id"]}
+
+    # Reactions land on the other side's copy.
+    customer.post(customer.message("reaction", {"message_id": answer_id, "emoji": "🙏"}))
+    [reacted] = ana.wait()
+    assert reacted["type"] == "reaction" and reacted["reaction"] == {"message_id": ana_reply["id"], "emoji": "🙏"}
+    ana.post(ana.message("reaction", {"message_id": copy_id, "emoji": "👍"}))
+    [back] = customer.wait()
+    assert back["type"] == "reaction" and back["reaction"] == {"message_id": asked["id"], "emoji": "👍"}
+
+
+def test_a_quote_of_another_chat_is_refused_by_the_fake(stack, customer, ana):
+    anas = stack.graph.attempts(ana.number)[-1].wamid  # the help Ana got, in her chat
+    body = {
+        "messaging_product": "whatsapp",
+        "to": customer.number,
+        "type": "text",
+        "text": {"body": "hola"},
+        "context": {"message_id": anas},
+    }
+    sent = requests.post(
+        f"{stack.graph_server.url}/v21.0/{stack.graph.phone_number_id}/messages",
+        json=body,
+        headers={"Authorization": f"Bearer {stack.graph.access_token}"},
+        timeout=10,
+    )
+    assert sent.status_code == 400 and "another chat" in sent.json()["error"]["error_data"]["details"]
