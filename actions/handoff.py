@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import business, case_store, contacts, conversation, language, latest_entity, outbox
-from posta import alerts, handoff, rasa_events, texts
+from posta import alerts, handoff, rasa_events, ratings, texts
 from posta import summary as summaries
 from posta.hours import business_now
 from posta.names import clean_name
@@ -115,7 +115,9 @@ class ActionHandoff(Action):
                 name_suffix=f", {name}" if name else "",
             )
         elif result.agent is None:
-            dispatcher.utter_message(response="utter_handoff_queued")
+            place = result.queue.place if result.queue else 1
+            minutes = result.queue.minutes if result.queue else None
+            dispatcher.utter_message(response="utter_handoff_queued", queue=texts.queue_line(place, minutes, lang))
         elif business().tone == "named":
             dispatcher.utter_message(response="utter_handoff_named", agent_name=result.agent.name)
         else:
@@ -153,6 +155,8 @@ class ActionHandback(Action):
             "handback of %s by %s (case %s)", mask_phone(tracker.sender_id), by or "?", case.id if case else "none"
         )
         dispatcher.utter_message(response="utter_handback")
+        if ratings.should_ask(case, contacts().window_open(tracker.sender_id)):
+            dispatcher.utter_message(**ratings.question(case, tracker.get_slot("language") or case.language))
         return [ConversationResumed()] + [SlotSet(slot, None) for slot in HANDOFF_SLOTS]
 
 

@@ -32,12 +32,13 @@ from sanic.response import HTTPResponse
 
 from channels import services as posta_services
 from channels.services import services
-from posta import commands, rasa_events, reports, texts, thread, web
+from posta import commands, media, rasa_events, reports, texts, thread, web
 from posta.accounts import SESSION_LIFETIME, Accounts, Login, LoginLimits, check_login, is_demo
 from posta.config import Agent
 from posta.desk import DeskError
-from posta.states import CaseEventKind, Reason
+from posta.states import CaseEventKind, InboundKind, Reason
 from posta.store import Case
+from posta.whatsapp.inbound import Inbound
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ BADGES = {
 }
 LOOPBACK = ("127.0.0.1", "::1")
 CSP = (
-    "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
 
@@ -220,6 +221,56 @@ class PanelInput(InputChannel):
                 }
             )
 
+        @panel.route("/cases/<case_id:int>/attach", methods=["POST"])
+        @signed_in
+        async def attach(request: Request, agent: Agent, case_id: int) -> HTTPResponse:
+            """A file the agent attaches in the panel reaches the customer as the same kind
+            of message (a photo as a photo), like one sent from their phone."""
+            if not self.accounts.csrf_ok(request.cookies.get(COOKIE), request.headers.get("X-CSRF-Token")):
+                return response.json({"error": "CSRF token missing or wrong"}, status=403)
+            case = self._case(request, agent, case_id)
+            file = request.files.get("file") if request.files else None
+            if case is None:
+                return response.json({"error": "not found"}, status=404)
+            if file is None or not file.body:
+                return response.json({"error": "no file"}, status=400)
+            mime_type = file.type or "application/octet-stream"
+            sent = {"type": media.kind_for(mime_type), "filename": file.name, "caption": request.form.get("caption")}
+            message = Inbound(
+                id=f"panel-{secrets.token_hex(8)}",
+                sender=agent.phone,
+                kind=InboundKind.MEDIA,
+                media={k: v for k, v in sent.items() if v},
+            )
+            try:
+                desk = services(request.app).desk
+                await desk.reply_media(
+                    agent, desk.own_case(agent, case.id), message, media.Download(file.body, mime_type)
+                )
+            except DeskError as refused:
+                return response.json({"error": refused.message(agent.language)}, status=409)
+            return response.json({"ok": True})
+
+        @panel.route("/media/<media_id:int>", methods=["GET"])
+        @signed_in
+        async def media_file(request: Request, agent: Agent, media_id: int) -> HTTPResponse:
+            """A photo, voice note or document of a conversation the agent may see."""
+            kept = await asyncio.to_thread(services(request.app).desk.media.get, media_id, True)
+            case = kept and await asyncio.to_thread(services(request.app).store.latest_case_for, kept.conversation_id)
+            if (
+                not kept
+                or not case
+                or not (services(request.app).desk.may_see(agent, case) or case.agent == agent.name)
+            ):
+                return response.text("Not found", status=404)
+            shown_inline = kept.kind in ("image", "sticker", "audio", "voice", "video")
+            name = "".join(ch for ch in (kept.filename or f"{kept.kind}-{kept.id}") if ch.isalnum() or ch in "._- ")
+            headers = {
+                "Content-Disposition": f'{"inline" if shown_inline else "attachment"}; filename="{name}"',
+                "Cache-Control": "private, max-age=3600",
+            }
+            return response.raw(kept.content, content_type=kept.mime_type, headers=headers)
+
         @panel.route("/customers/<phone:str>/erase", methods=["POST"])
         @signed_in
         async def erase(request: Request, agent: Agent, phone: str) -> HTTPResponse:
@@ -295,6 +346,8 @@ class PanelInput(InputChannel):
 
     async def _case_data(self, request: Request, agent: Agent, case: Case) -> Dict[str, Any]:
         events = await asyncio.to_thread(rasa_events.load, services(request.app).store.engine, case.conversation_id)
+        # Shown to the person who owns the chat: the customer sees their messages read.
+        await asyncio.to_thread(services(request.app).desk.seen, agent, case, None, events)
         history = services(request.app).store.history(case.id)
         tz = services(request.app).config.timezone
         return {

@@ -4,7 +4,7 @@ output channel that sends the bot's replies through the outbox."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, Text
+from typing import Any, Dict, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -60,7 +60,9 @@ class RasaConversations:
             tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
             await self.agent.processor.trigger_external_user_uttered("handback", {"agent": agent}, tracker, self.output)
 
-    async def log_agent_message(self, conversation_id: str, agent: str, text: str) -> None:
+    async def log_agent_message(
+        self, conversation_id: str, agent: str, text: str, media: Optional[Dict[str, Any]] = None
+    ) -> None:
         message_id = current_message()
         async with self.agent.lock_store.lock(conversation_id):
             tracker = await self.agent.tracker_store.get_or_create_tracker(conversation_id, append_action_listen=False)
@@ -70,7 +72,8 @@ class RasaConversations:
                 if isinstance(e, BotUttered)
             ):
                 return  # logged before a crash; the message is being handled again
-            tracker.update(BotUttered(text, metadata={"agent": agent, "message_id": message_id}))
+            metadata = {"agent": agent, "message_id": message_id, **({"media": media} if media else {})}
+            tracker.update(BotUttered(text, metadata=metadata))
             await self.agent.tracker_store.save(tracker)
 
     async def say(self, conversation_id: str, response_name: str, **values: Any) -> None:

@@ -36,12 +36,12 @@ from sanic.response import HTTPResponse
 from channels import services as posta_services
 from channels.rasa_conversations import WhatsAppOutput
 from channels.services import Services, services
-from posta import commands, media, rasa_events, web
+from posta import commands, media, rasa_events, ratings, web
 from posta import config as posta_config
 from posta.claims import WorkLoop
 from posta.desk import Desk
 from posta.phones import mask_phone
-from posta.states import InboundKind
+from posta.states import InboundKind, Purpose
 from posta.whatsapp import inbound
 from posta.whatsapp.graph import GraphClient, GraphError
 from posta.whatsapp.inbound import Inbound, Status
@@ -231,6 +231,8 @@ class WhatsAppInput(InputChannel):
         if message.kind == InboundKind.SYSTEM:
             logger.info("WhatsApp system message for %s (%s)", mask_phone(message.sender), message.id)
             return
+        if message.kind == InboundKind.CHOICE and ratings.is_answer(message.text) and await self._rated(message):
+            return
         case = await asyncio.to_thread(self.services.store.open_case_for, message.sender)
         answerable = message.kind not in (
             InboundKind.REACTION,
@@ -274,6 +276,8 @@ class WhatsAppInput(InputChannel):
     async def _status(self, status: Status) -> None:
         error = "; ".join(f"{e.get('code')} {e.get('title') or e.get('message')}" for e in status.errors) or None
         row = await asyncio.to_thread(self.services.outbox.delivery, status.message_id, status.status, error)
+        if status.status == "read" and row is not None and row.purpose == Purpose.INFO:
+            await asyncio.to_thread(self.desk.copy_read, row)  # the agent read the customer's message
         if status.status != "failed":
             return
         if row is None:
@@ -283,6 +287,18 @@ class WhatsAppInput(InputChannel):
             return
         logger.error("WhatsApp: message %s to %s failed after sending: %s", row.id, mask_phone(row.recipient), error)
         await self.desk.send_failed(row, error or "failed")
+
+    async def _rated(self, message: Inbound) -> bool:
+        """A tap on "how did we do?": kept on the case and thanked, not a message for the bot."""
+        services = self.services
+        thanks = await asyncio.to_thread(
+            ratings.record, self.config, services.store, services.outbox, message.sender, message.text
+        )
+        if thanks:
+            await asyncio.to_thread(
+                services.outbox.enqueue, thanks, purpose=Purpose.REPLY, conversation_id=message.sender
+            )
+        return thanks is not None
 
     async def _download(self, message: Inbound) -> Optional[media.Download]:
         """The bytes of a photo, voice note, video, document or sticker, fetched while Meta

@@ -212,6 +212,18 @@ class Stack:
         response.raise_for_status()
         return response.json()["messages"]
 
+    def panel_session(self, name: str, password: str) -> requests.Session:
+        """A team-panel session signed in as `name`, with its CSRF token on every request."""
+        session = requests.Session()
+        session.get(f"{self.panel_url}/login")
+        session.post(
+            f"{self.panel_url}/login",
+            data={"name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")},
+        )
+        csrf = session.get(f"{self.panel_url}/queue").text.split('const CSRF = "')[1].split('"')[0]
+        session.headers["X-CSRF-Token"] = csrf
+        return session
+
     def post_webhook(self, body, secret: str = APP_SECRET, signature: Optional[str] = None) -> requests.Response:
         return post_webhook(self.url, body, secret, signature)
 

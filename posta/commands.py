@@ -205,6 +205,11 @@ async def _report(desk: Desk, agent: Agent, command: Command) -> Done:
     return Done(reports.today_line(desk.store, desk.config, agent.language))
 
 
+async def _typing(desk: Desk, agent: Agent, command: Command) -> Done:
+    desk.typing(agent, desk.own_case(agent, command.case_id))
+    return Done("")
+
+
 async def _help(desk: Desk, agent: Agent, command: Command) -> Done:
     return Done(texts.desk("help", agent.language))
 
@@ -221,8 +226,9 @@ COMMANDS: Dict[str, Handler] = {
     "erase": _erase,
     "report": _report,
     "help": _help,
+    "typing": _typing,  # the panel, while the agent types a reply
 }
-PANEL_ACTIONS = ("take", "reply", "note", "transfer", "handback")  # the panel's buttons
+PANEL_ACTIONS = ("take", "reply", "note", "transfer", "handback", "typing")  # the panel's buttons
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ agent's words in the customer's thread) goes through the `Conversations` protoco
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any, Dict, List, Optional, Protocol, Sequence, Tuple
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from posta.whatsapp.outbox import Outbox, Outgoing
 logger = logging.getLogger(__name__)
 
 BUSINESS_APP = "WhatsApp Business app"  # who typed an echo: a person on the business's own phone
+TYPING_EVERY = 20  # seconds between typing indicators (WhatsApp shows one for about 25 s)
 
 
 class Conversations(Protocol):
@@ -40,7 +42,9 @@ class Conversations(Protocol):
 
     async def resume_bot(self, conversation_id: str, agent: str) -> None: ...  # the bot closes the case, follows up
 
-    async def log_agent_message(self, conversation_id: str, agent: str, text: str) -> None: ...
+    async def log_agent_message(
+        self, conversation_id: str, agent: str, text: str, media: Optional[Dict[str, Any]] = None
+    ) -> None: ...
 
     async def say(self, conversation_id: str, response: str, **values: Any) -> None: ...  # a domain response
 
@@ -129,6 +133,7 @@ class Desk:
             raise DeskError("closed", case=case_id) from None
         self.set_active(agent, case.id)
         if before.status != CaseStatus.ACTIVE and case.channel in (None, "whatsapp"):  # a person is on it now
+            self.seen(agent, case)  # the summary showed them everything so far
             if self.config.tone == "named":
                 await self.conversations.say(case.conversation_id, "utter_agent_intro", agent_name=agent.name)
             else:
@@ -220,12 +225,63 @@ class Desk:
         else:
             raise DeskError("media_kind", **values)
         await self._to_customer(
-            agent, case, outbound.quoting(bodies, quote), texts.media_placeholder(sent, case.language)
+            agent, case, outbound.quoting(bodies, quote), texts.media_placeholder(sent, case.language), sent
         )
 
-    async def _to_customer(self, agent: Agent, case: Case, bodies: List[Dict[str, Any]], logged: str) -> None:
+    # -- the customer sees they are attended ------------------------------------------------
+    # The policy: the customer's messages are marked read when the person who owns the chat
+    # has seen them: when they take it (the summary has it all), when their phone reports
+    # the relayed copy read, when the panel shows the case to them, and when they reply.
+
+    def seen(self, agent: Agent, case: Case, message_id: Optional[str] = None, events=None) -> None:
+        """Marks the customer's `message_id` (default: their latest, from `events` or the
+        store) read, with the ones before."""
+        if case.agent != agent.name or case.channel not in (None, "whatsapp") or not case.is_open:
+            return
+        events = rasa_events.load(self.engine, case.conversation_id) if events is None and not message_id else events
+        message_id = message_id or rasa_events.latest_message_id(events)
+        if message_id:
+            self._receipt(case, outbound.read(message_id), key=f"read:{message_id}")
+
+    def typing(self, agent: Agent, case: Case) -> None:
+        """The typing indicator while the owner types in the panel: at most one call every
+        TYPING_EVERY seconds (WhatsApp shows it about 25 s, or until the reply arrives)."""
+        if case.agent != agent.name or case.channel not in (None, "whatsapp") or not case.is_open:
+            return
+        message_id = rasa_events.latest_message_id(rasa_events.load(self.engine, case.conversation_id))
+        if message_id:
+            slot = int(time.time() // TYPING_EVERY)
+            self._receipt(case, outbound.read(message_id, typing=True), key=f"typing:{message_id}:{slot}")
+
+    def copy_read(self, row: Outgoing) -> None:
+        """An agent's phone read the copy of a customer's message: that message is read."""
+        case = self.store.get(row.case_id) if row.case_id else None
+        agent = self.config.agent_by_phone(row.recipient)
+        original = self.outbox.relayed_from(row.wamid, case.conversation_id) if case and agent else None
+        if original:
+            self.seen(agent, case, original)
+
+    def _receipt(self, case: Case, body: Dict[str, Any], key: str) -> None:
+        self.outbox.enqueue(
+            [body],
+            purpose=Purpose.RECEIPT,
+            recipient=case.conversation_id,
+            conversation_id=case.conversation_id,
+            case_id=case.id,
+            key=key,
+        )
+
+    async def _to_customer(
+        self,
+        agent: Agent,
+        case: Case,
+        bodies: List[Dict[str, Any]],
+        logged: str,
+        sent_media: Optional[Dict[str, Any]] = None,
+    ) -> None:
         if case.channel not in (None, "whatsapp"):
             raise DeskError("cannot_reach", channel=case.channel)
+        self.seen(agent, case)  # they are answering what the customer wrote
         customer = case.conversation_id
         self.outbox.enqueue(
             bodies,
@@ -235,7 +291,7 @@ class Desk:
             fallback=self._customer_template(case),
         )
         self.store.first_reply(case.id)
-        await self.conversations.log_agent_message(customer, agent.name, logged)
+        await self.conversations.log_agent_message(customer, agent.name, logged, sent_media)
 
     def note(self, agent: Agent, case: Case, body: str) -> None:
         self.store.record(case.id, CaseEventKind.NOTE, agent.name, body.strip())

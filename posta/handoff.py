@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from statistics import median
 from typing import Optional
 
 from posta import lexicon, routing, topics
 from posta.config import Agent, BusinessConfig
-from posta.states import Reason
+from posta.states import CaseStatus, Reason
 from posta.store import Case, CaseStore
 from posta.summary import CaseSummary
 
@@ -56,11 +57,29 @@ def needs_details(summary: CaseSummary, open_now: bool) -> bool:
 
 
 @dataclass(frozen=True)
+class Queue:
+    place: int  # 1: next to be taken
+    minutes: Optional[int]  # the wait estimated from recent cases; None with none to go by
+
+
+@dataclass(frozen=True)
 class Handoff:
     case: Case
     agent: Optional[Agent]  # who it was routed to; None when it waits in the team queue
     open_now: bool
     next_opening: Optional[datetime]
+    queue: Optional[Queue] = None  # its place in the team queue, when it waits there
+
+
+def queue_of(store: CaseStore, case: Case) -> Queue:
+    """Where a waiting case stands in its team's queue (urgent first, then oldest), and a
+    wait estimate: the median time a person took to take the team's last 20 cases, times
+    its place."""
+    waiting = store.open_cases(team=case.team, status=CaseStatus.WAITING)
+    place = next((n for n, c in enumerate(waiting, start=1) if c.id == case.id), len(waiting) + 1)
+    waits = store.recent_waits(case.team)
+    minutes = max(1, round(median(waits) * place / 60)) if waits else None
+    return Queue(place, minutes)
 
 
 def hand_off(
@@ -80,6 +99,7 @@ def hand_off(
         agent=config.agent_by_name(case.agent) if case.agent else None,
         open_now=open_now,
         next_opening=None if open_now else config.schedule.next_opening(now),
+        queue=queue_of(store, case) if open_now and case.status == CaseStatus.WAITING else None,
     )
 
 

@@ -61,6 +61,12 @@ KINDS = tuple(LIMITS) + ("voice",)
 CAPTIONED = ("image", "video", "document")  # the kinds a message can caption
 
 
+def kind_for(mime_type: str) -> str:
+    """The kind of message a file is sent as, by its MIME type (anything else: a document)."""
+    base = (mime_type or "").split(";")[0].strip().lower()
+    return next((kind for kind, limit in LIMITS.items() if base in limit.types), "document")
+
+
 def wire_kind(kind: str) -> str:
     """The Cloud API's type for one of Posta's kinds (a voice note is audio)."""
     return "audio" if kind == "voice" else kind

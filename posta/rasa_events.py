@@ -63,6 +63,15 @@ def has_message(engine: Engine, conversation_id: str, message_id: str) -> bool:
     return _before_first_write(read, False)
 
 
+def latest_message_id(events: Sequence[Event]) -> Optional[str]:
+    """The WhatsApp id of the customer's latest message (what a read mark marks, with every
+    message before it)."""
+    for event in reversed(events):
+        if is_customer_message(event) and metadata(event).get("message_id"):
+            return str(metadata(event)["message_id"])
+    return None
+
+
 def erase(conn: Connection, conversation_id: str) -> int:
     """Deletes a conversation's events in the caller's transaction; returns how many."""
     if not sa.inspect(conn).has_table("events"):

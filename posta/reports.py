@@ -38,11 +38,28 @@ class Durations:
 
 
 @dataclass
+class Ratings:
+    """The customers' answers to "how did we do?" (1 bad, 2 okay, 3 good)."""
+
+    rated: int = 0
+    mean: Optional[float] = None
+    low: int = 0
+
+    @classmethod
+    def of(cls, cases: Sequence[Case]) -> "Ratings":
+        scores = [c.rating for c in cases if c.rating]
+        if not scores:
+            return cls()
+        return cls(rated=len(scores), mean=round(statistics.mean(scores), 2), low=scores.count(1))
+
+
+@dataclass
 class Group:
     handoffs: int = 0
     reasons: Dict[str, int] = field(default_factory=dict)
     first_reply: Durations = field(default_factory=Durations)
     resolution: Durations = field(default_factory=Durations)
+    ratings: Ratings = field(default_factory=Ratings)
 
 
 @dataclass
@@ -63,6 +80,7 @@ class Report:
     open_now: int
     by_team: Dict[str, Group]
     by_agent: Dict[str, Group]
+    ratings: Ratings = field(default_factory=Ratings)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -95,6 +113,7 @@ def build(store: CaseStore, config: BusinessConfig, start: datetime, end: dateti
         open_now=len(store.open_cases()),
         by_team=_groups(period, lambda c: c.team or "-"),
         by_agent=_groups([c for c in period if c.agent], lambda c: c.agent),
+        ratings=Ratings.of(period),
     )
 
 
@@ -130,6 +149,7 @@ def _groups(period: List[Case], key) -> Dict[str, Group]:
             reasons=_count(c.reason for c in group),
             first_reply=Durations.of(_first_replies(group)),
             resolution=Durations.of(_resolutions(group)),
+            ratings=Ratings.of(group),
         )
         for name, group in sorted(buckets.items())
     }

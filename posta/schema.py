@@ -53,6 +53,8 @@ cases = sa.Table(
     sa.Column("first_reply_at", UTCDateTime),
     sa.Column("closed_at", UTCDateTime),
     sa.Column("closed_by", sa.String(255)),
+    sa.Column("rating", sa.Integer),  # the customer's answer to "how did we do?": 1 bad, 2 okay, 3 good
+    sa.Column("rated_at", UTCDateTime),
 )
 sa.Index(
     "posta_one_open_case_per_conversation",

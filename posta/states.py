@@ -53,6 +53,7 @@ class Purpose(StrEnum):
     RELAY = "relay"  # a person to a customer
     NOTIFY = "notify"  # a case notification to an agent
     INFO = "info"  # anything else the desk tells an agent
+    RECEIPT = "receipt"  # a customer's message marked read (with the typing indicator or not)
 
 
 TO_AGENTS = (Purpose.NOTIFY, Purpose.INFO)

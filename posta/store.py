@@ -42,6 +42,8 @@ class Case:
     first_reply_at: Optional[datetime]
     closed_at: Optional[datetime]
     closed_by: Optional[str]
+    rating: Optional[int] = None  # 1 bad, 2 okay, 3 good (posta.ratings)
+    rated_at: Optional[datetime] = None
 
     @property
     def is_open(self) -> bool:
@@ -123,6 +125,17 @@ class CaseStore:
         query = sa.select(cases).where(cases.c.created_at >= start, cases.c.created_at < end).order_by(cases.c.id)
         with self.engine.connect() as conn:
             return [Case.from_row(row) for row in conn.execute(query)]
+
+    def recent_waits(self, team: str, most: int = 20) -> List[float]:
+        """Seconds from opening to a person taking it, for the team's latest taken cases."""
+        query = (
+            sa.select(cases.c.created_at, cases.c.taken_at)
+            .where(cases.c.team == team, cases.c.taken_at.isnot(None))
+            .order_by(cases.c.taken_at.desc())
+            .limit(most)
+        )
+        with self.engine.connect() as conn:
+            return [(taken - created).total_seconds() for created, taken in conn.execute(query)]
 
     def open_cases(self, **filters: Optional[str]) -> List[Case]:
         return self.cases(open_only=True, **filters)
@@ -207,6 +220,17 @@ class CaseStore:
             )
             self._record(conn, case.id, CaseEventKind.HANDED_BACK, by, None)
         return self.get(case.id)
+
+    def rate(self, case_id: int, rating: int) -> bool:
+        """Stores the customer's rating of a closed case, once: False if it has one."""
+        with self.engine.begin() as conn:
+            return bool(
+                conn.execute(
+                    cases.update()
+                    .where(cases.c.id == case_id, cases.c.status == CaseStatus.CLOSED, cases.c.rating.is_(None))
+                    .values(rating=rating, rated_at=utcnow())
+                ).rowcount
+            )
 
     def take(self, case_id: int, agent: str) -> Case:
         """The agent takes the case. Raises CaseUnavailable if it is closed or someone else has it."""

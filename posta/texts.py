@@ -144,6 +144,15 @@ KIND_NAMES = {
 }
 
 
+def queue_line(place: int, minutes: Optional[int], lang: str) -> str:
+    """'Tu caso es el número 2 de la fila (unos 10 minutos de espera).'"""
+    if lang == "es":
+        wait = f" (unos {minutes} minutos de espera)" if minutes else ""
+        return f"Tu caso es el número {place} de la fila{wait}."
+    wait = f" (about {minutes} minutes' wait)" if minutes else ""
+    return f"Your case is number {place} in line{wait}."
+
+
 def kind_name(kind: str, lang: str) -> str:
     """'nota de voz' for a voice note: a media kind as a person calls it."""
     return KIND_NAMES.get(lang, KIND_NAMES["en"]).get(kind, kind)
@@ -254,6 +263,7 @@ DESK = {
         "digest_take": "Escribí *tomar N* para tomar uno.",
         "erased": "Listo: borré todo lo de {customer} ({rows} registros).",
         "admins_only": "Solo un admin puede hacer eso.",
+        "low_rating": "El cliente {customer} calificó mal la atención del caso #{case} ({agent}).",
         "help": (
             "Comandos:\n*tomar 12* tomar un caso (o *tomar <teléfono>* para un chat de tus equipos)\n*pasar* pasar el caso\n"
             "*listo* devolver el chat al bot\n*casos* tus casos y la fila\n*cambiar 12* cambiar de caso activo\n"
@@ -303,6 +313,7 @@ DESK = {
         "digest_take": "Write *take N* to take one.",
         "erased": "Done: everything about {customer} is erased ({rows} rows).",
         "admins_only": "Only an admin can do that.",
+        "low_rating": "Customer {customer} rated case #{case} badly ({agent}).",
         "help": (
             "Commands:\n*take 12* take a case (or *take <phone>* for a chat of your teams)\n*pass* pass the case\n"
             "*done* hand the chat back to the bot\n*cases* your cases and the queue\n*switch 12* change the active case\n"
@@ -322,10 +333,20 @@ CUSTOMER = {
     "es": {
         "taken": "Una persona del equipo ya está con tu consulta y te escribe por acá.",
         "still_looking": "Seguimos buscando a la persona indicada para tu consulta; te escribimos por acá en cuanto esté.",
+        "rate_question": "Una pregunta rápida: ¿cómo te atendimos?",
+        "rate_good": "😀 Bien",
+        "rate_okay": "😐 Regular",
+        "rate_bad": "😞 Mal",
+        "rated": "¡Gracias por contarnos!",
     },
     "en": {
         "taken": "A person on our team is on your request now and will write to you here.",
         "still_looking": "We are still finding the right person for your request; they will write to you here soon.",
+        "rate_question": "A quick question: how did we do?",
+        "rate_good": "😀 Good",
+        "rate_okay": "😐 Okay",
+        "rate_bad": "😞 Bad",
+        "rated": "Thanks for telling us!",
     },
 }
 

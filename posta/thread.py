@@ -16,6 +16,7 @@ class Line:
     text: str
     at: Optional[str]  # ISO 8601, UTC
     agent: Optional[str] = None  # the person's name, for agent lines
+    media: Optional[Dict[str, Any]] = None  # kept media (posta.media.Stored.as_dict()), to show
 
     def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -26,16 +27,12 @@ def lines(events: Iterable[Dict[str, Any]], lang: str = "es") -> List[Line]:
     result = []
     for event in events:
         kind, at = event.get("event"), rasa_events.iso_time(event)
+        media = rasa_events.metadata(event).get("media")
+        kept = media if media and media.get("posta_media") else None
         if rasa_events.is_customer_message(event):
-            result.append(
-                Line(
-                    "customer",
-                    texts.media_placeholder(rasa_events.metadata(event).get("media"), lang)
-                    or rasa_events.customer_text(event),
-                    at,
-                )
-            )
+            text = texts.media_placeholder(media, lang) or rasa_events.customer_text(event)
+            result.append(Line("customer", text, at, media=kept))
         elif kind == "bot" and (event.get("text") or ""):
             agent = rasa_events.metadata(event).get("agent")
-            result.append(Line("agent" if agent else "bot", event["text"], at, agent))
+            result.append(Line("agent" if agent else "bot", event["text"], at, agent, kept))
     return result

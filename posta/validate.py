@@ -40,7 +40,7 @@ CORE_RESPONSES = {
     "utter_closed_now": "{next_opening}",
     "utter_handoff": "",
     "utter_handoff_named": "{agent_name}",
-    "utter_handoff_queued": "",
+    "utter_handoff_queued": "{queue}",
     "utter_handoff_after_hours": "{name_suffix}, {next_opening}",
     "utter_after_hours_details": "{next_opening}",
     "utter_ask_customer_name": "",

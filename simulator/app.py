@@ -16,6 +16,7 @@ them. The page's API answers only the page itself: a request from another site's
 from __future__ import annotations
 
 import argparse
+import base64
 import itertools
 import json
 import logging
@@ -30,6 +31,7 @@ import aiohttp
 from aiohttp import web
 
 from posta import config as posta_config
+from posta import media as documented_media
 from posta import web as posta_web
 from posta.whatsapp.inbound import sign
 from simulator.graph_api import FakeGraphAPI, RunningServer
@@ -58,7 +60,7 @@ class Simulator:
         delivered = [
             {"at": r.at, "phone": r.body.get("to"), "direction": "in", "body": r.body, "id": r.wamid}
             for r in self.graph.attempts()
-            if r.accepted
+            if r.accepted and "status" not in r.body  # read marks are not messages
         ]
         return sorted(delivered + self.sent, key=lambda m: m["at"])
 
@@ -115,7 +117,17 @@ class Simulator:
         return web.Response(text=PAGE.read_text(encoding="utf-8"), content_type="text/html")
 
     async def _state(self, _: web.Request) -> web.Response:
-        return web.json_response({"phones": self.phones(), "messages": self.timeline(), "panel": self.panel_url})
+        receipts = self.graph.receipts()
+        typing_at = max((r.at for r in self.graph.attempts() if r.accepted and "typing_indicator" in r.body), default=0)
+        return web.json_response(
+            {
+                "phones": self.phones(),
+                "messages": self.timeline(),
+                "panel": self.panel_url,
+                "read": [message_id for message_id, _ in receipts],
+                "typing_at": typing_at,
+            }
+        )
 
     async def _send(self, request: web.Request) -> web.Response:
         if request.content_type != "application/json":
@@ -125,11 +137,31 @@ class Simulator:
         known = {p["phone"]: p for p in self.phones()}
         if phone not in known:
             return web.json_response({"error": "unknown phone"}, status=400)
-        status = await self.write(phone, data.get("name") or known[phone]["name"], _message(data))
+        status = await self.write(phone, data.get("name") or known[phone]["name"], self._message(data))
         return web.json_response({"webhook_status": status}, status=200 if status == 200 else 502)
 
     def start_in_thread(self, port: int = 0) -> RunningServer:
         return RunningServer(self.app(), "127.0.0.1", port)
+
+    def _message(self, data: Dict[str, Any]) -> Dict[str, Any]:
+        """A Cloud API message for what the page sent; a file's bytes (or a sample voice
+        note's) go to the Graph API fake first, as a phone uploads them to Meta."""
+        if data.get("file") or data.get("media") == "voice":
+            if data.get("media") == "voice":
+                content, mime_type, name = SAMPLE_VOICE, "audio/ogg; codecs=opus", None
+            else:
+                file = data["file"]
+                content, mime_type, name = base64.b64decode(file["data"]), file.get("type") or "", file.get("name")
+            kind = documented_media.kind_for(mime_type)
+            media: Dict[str, Any] = {"id": self.graph.add_media(content, mime_type, name), "mime_type": mime_type}
+            if kind == "audio" and data.get("media") == "voice":
+                media["voice"] = True
+            if kind in ("image", "video", "document") and data.get("text"):
+                media["caption"] = data["text"]
+            if kind == "document" and name:
+                media["filename"] = name
+            return {"type": kind, kind: media}
+        return _message(data)
 
 
 @web.middleware
@@ -151,21 +183,11 @@ def _message(data: Dict[str, Any]) -> Dict[str, Any]:
             "interactive": {"type": kind, kind: {"id": button["id"], "title": button["title"]}},
             **context,
         }
-    if data.get("media") == "voice":
-        return {
-            "type": "audio",
-            "audio": {"id": f"SIMVOICE{int(time.time())}", "mime_type": "audio/ogg; codecs=opus", "voice": True},
-        }
-    if data.get("media") == "image":
-        return {
-            "type": "image",
-            "image": {
-                "id": f"SIMIMAGE{int(time.time())}",
-                "mime_type": "image/jpeg",
-                "caption": data.get("text") or "",
-            },
-        }
     return {"type": "text", "text": {"body": str(data.get("text", ""))}, **context}
+
+
+# A voice note for the 🎤 button: an Ogg page header and silence, not a recording.
+SAMPLE_VOICE = b"OggS\x00\x02" + bytes(2048)
 
 
 def main() -> None:

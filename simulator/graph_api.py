@@ -134,6 +134,14 @@ class FakeGraphAPI:
         with self._lock:
             self._expired_links = times
 
+    def receipts(self) -> List[Tuple[str, bool]]:
+        """(message id, with the typing indicator) of every accepted read mark, in order."""
+        return [
+            (r.body["message_id"], "typing_indicator" in r.body)
+            for r in self.attempts()
+            if r.accepted and isinstance(r.body, dict) and r.body.get("status") == "read"
+        ]
+
     def delivered(self, to: Optional[str] = None) -> List[Dict[str, Any]]:
         """Bodies Meta accepted, in order (optionally to one phone)."""
         return [r.body for r in self.attempts(to) if r.accepted]
@@ -255,6 +263,8 @@ class FakeGraphAPI:
         problem = check_body(body) or self._check_media(body) or self._check_quote(body)
         if problem:
             return 400, _error(131009, "Parameter value is not valid", problem)
+        if "status" in body:
+            return 200, {"success": True}
         to = body["to"]
         return 200, {
             "messaging_product": "whatsapp",
@@ -266,10 +276,13 @@ class FakeGraphAPI:
         """A quote (or a reaction) must be on a message of the same chat: one this number
         sent to that phone, or one the phone sent (ids the fake never issued)."""
         quoted = (body.get("context") or {}).get("message_id") or (body.get("reaction") or {}).get("message_id")
-        if not quoted:
+        read = body.get("message_id") if "status" in body else None
+        if not (quoted or read):
             return None
         with self._lock:
             issued = {r.wamid: str(r.body.get("to")) for r in self.requests if r.wamid}
+        if read:
+            return f"{read} was sent by this number: only received messages are marked read" if read in issued else None
         if quoted in issued and issued[quoted] != str(body.get("to")):
             return f"{quoted} is a message of another chat"
         return None
@@ -299,6 +312,12 @@ def check_body(body: Any) -> Optional[str]:
         return "body must be a JSON object"
     if body.get("messaging_product") != "whatsapp":
         return "messaging_product must be 'whatsapp'"
+    if "status" in body:  # marking a received message read, maybe with the typing indicator
+        if body["status"] != "read" or not isinstance(body.get("message_id"), str):
+            return "status must be 'read', with the message_id of a received message"
+        if body.get("typing_indicator", {"type": "text"}) != {"type": "text"}:
+            return "typing_indicator must be {type: text}"
+        return None
     if not str(body.get("to", "")).lstrip("+").isdigit():
         return "'to' must be a phone number"
     context = body.get("context")

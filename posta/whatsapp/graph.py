@@ -99,6 +99,8 @@ class GraphClient:
     async def send(self, body: Dict[str, Any]) -> str:
         """Posts one message; returns its id (wamid). Raises GraphError."""
         payload = await self._call("POST", self.settings.messages_url, json=body)
+        if body.get("status") == "read" and payload.get("success"):
+            return ""  # a read mark (and typing indicator) is not a message: no id
         try:
             return str(payload["messages"][0]["id"])
         except (KeyError, IndexError, TypeError):

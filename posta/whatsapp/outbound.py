@@ -126,6 +126,15 @@ def quoting(bodies: List[Dict[str, Any]], message_id: Optional[str]) -> List[Dic
     return bodies
 
 
+def read(message_id: str, typing: bool = False) -> Dict[str, Any]:
+    """Marks a received message (and the ones before it) read, with the typing indicator
+    for about 25 seconds if `typing`. Not a message: it has no recipient of its own."""
+    body: Dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
+    if typing:
+        body["typing_indicator"] = {"type": "text"}
+    return body
+
+
 def reaction(to: str, message_id: str, emoji: str) -> List[Dict[str, Any]]:
     """An emoji on a message of the chat ("" takes a reaction back)."""
     return [_envelope(to, "reaction", {"message_id": message_id, "emoji": emoji})]

@@ -129,6 +129,7 @@ class Outbox:
         fallback: Optional[Dict[str, Any]] = None,
         conn: Optional[sa.engine.Connection] = None,
         key: Optional[str] = None,
+        recipient: Optional[str] = None,
     ) -> List[int]:
         """Adds messages (already within limits, see `outbound`) in order and returns the ids
         of those added. A message whose dedupe key is already there is not added again: the
@@ -138,7 +139,7 @@ class Outbox:
         now = utcnow()
         rows = [
             dict(
-                recipient=body["to"],
+                recipient=body.get("to") or recipient,
                 body=json.dumps(body, ensure_ascii=False),
                 fallback=json.dumps(fallback, ensure_ascii=False) if fallback else None,
                 purpose=purpose,
@@ -198,7 +199,7 @@ class Outbox:
             row_id,
             None,
             status=SendStatus.SENT,
-            wamid=wamid,
+            wamid=wamid or None,  # a read mark has none
             sent_at=utcnow(),
             used_template=used_template,
             attempts=outbox.c.attempts + 1,
@@ -350,7 +351,7 @@ class Sender:
     async def _send(self, row: Outgoing) -> bool:
         """True when the row is settled (sent or given up), False when it will be retried."""
         body, templated = row.body, False
-        if row.purpose != Purpose.REPLY and body.get("type") != "template":
+        if row.purpose not in (Purpose.REPLY, Purpose.RECEIPT) and body.get("type") != "template":
             open_ = await asyncio.to_thread(self.contacts.window_open, row.recipient)
             if not open_:
                 if row.fallback is None and row.purpose in TO_AGENTS:
@@ -420,5 +421,7 @@ class Sender:
         logger.error("outbox %s: could not send to %s (%s): %s", row.id, mask_phone(row.recipient), row.purpose, error)
         if not await asyncio.to_thread(self.outbox.failed, row.id, error, self.worker):
             return  # another sender took the row over meanwhile; it decides
+        if row.purpose == Purpose.RECEIPT:
+            return  # a read mark that did not arrive is nobody's task
         if self.on_failure:
             await self.on_failure(row, error)

@@ -57,15 +57,15 @@ def test_login_needs_the_right_password_and_a_login_token(stack, chrome):
 def test_a_handoff_from_the_simulator_to_the_panel_and_back(stack, cases, chrome, second_chrome, screenshots):
     # The customer writes from the simulator's phone.
     chrome.get(stack.graph_server.url)
-    customer_box = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, "#phone-customer .compose input"))
+    customer_box = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, "#phone-customer .compose input.text"))
     number = f"54911{int(time.time()) % 100_000_000:08d}"
     stack.simulator.customer = {"phone": number, "name": "Lucía"}
     chrome.refresh()
     # Ana has written to the business number today (so her 24-hour window is open).
-    agent_box = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, "#phone-agent .compose input"))
+    agent_box = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, "#phone-agent .compose input.text"))
     agent_box.send_keys("ayuda", Keys.ENTER)
     until(chrome, lambda d: any("Comandos" in t for t in phone_texts(d, "agent")))
-    customer_box = chrome.find_element(By.CSS_SELECTOR, "#phone-customer .compose input")
+    customer_box = chrome.find_element(By.CSS_SELECTOR, "#phone-customer .compose input.text")
     customer_box.send_keys("hola, quiero hablar con una persona", Keys.ENTER)
     until(chrome, lambda d: any("Te paso con una persona" in t for t in phone_texts(d, "customer")))
     case = cases.open_case_for(number)
@@ -92,7 +92,7 @@ def test_a_handoff_from_the_simulator_to_the_panel_and_back(stack, cases, chrome
     # The reply shows on the customer's phone, from the business number.
     chrome.switch_to.window(simulator)
     until(chrome, lambda d: any("soy Ana. ¿Qué necesitás?" in t for t in phone_texts(d, "customer")))
-    box = chrome.find_element(By.CSS_SELECTOR, "#phone-customer .compose input")
+    box = chrome.find_element(By.CSS_SELECTOR, "#phone-customer .compose input.text")
     box.send_keys("quiero unos multifocales", Keys.ENTER)
     until(chrome, lambda d: any("quiero unos multifocales" in t for t in phone_texts(d, "customer")))
     chrome.save_screenshot(str(screenshots / "simulator.png"))
@@ -169,18 +169,6 @@ def test_reports_page_draws_without_a_network(stack, chrome, screenshots):
     until(chrome, lambda d: d.current_url.endswith("/login"))
 
 
-def signed_in_session(stack, name, password):
-    session = requests.Session()
-    session.get(f"{stack.panel_url}/login")
-    session.post(
-        f"{stack.panel_url}/login",
-        data={"name": name, "password": password, "csrf": session.cookies.get("posta_login_csrf")},
-    )
-    csrf = session.get(f"{stack.panel_url}/queue").text.split('const CSRF = "')[1].split('"')[0]
-    session.headers["X-CSRF-Token"] = csrf
-    return session
-
-
 def test_only_an_admin_can_erase_a_customer_and_then_nothing_of_them_remains(stack, cases):
     from posta import rasa_events
     from posta.schema import inbox
@@ -189,12 +177,67 @@ def test_only_an_admin_can_erase_a_customer_and_then_nothing_of_them_remains(sta
     customer.text("me duele el ojo izquierdo desde ayer")
     customer.wait()
     assert cases.open_case_for(customer.number) is not None
-    ana = signed_in_session(stack, "Ana", "ana-demo")
+    ana = stack.panel_session("Ana", "ana-demo")
     assert ana.post(f"{stack.panel_url}/customers/{customer.number}/erase").status_code == 403
-    carla = signed_in_session(stack, "Carla", "carla-demo")
+    carla = stack.panel_session("Carla", "carla-demo")
     erased = carla.post(f"{stack.panel_url}/customers/{customer.number}/erase")
     assert erased.status_code == 200 and erased.json()["rows"] > 5
     assert cases.cases(conversation_id=customer.number) == []
     assert rasa_events.load(cases.engine, customer.number) == []
     with cases.engine.connect() as conn:
         assert conn.execute(inbox.select().where(inbox.c.sender == customer.number)).first() is None
+
+
+def png(width=160, height=90):
+    """A real PNG (red pixels), so the browser has a picture to decode."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_the_panel_shows_a_photo_offers_a_voice_note_and_sends_a_document(stack, cases, chrome, screenshots, tmp_path):
+    from harness.phones import case_of
+
+    customer = Phone(stack, name="Sofía")
+    customer.text("quiero hablar con una persona")
+    customer.wait()
+    case = case_of(cases, customer)
+    picture, voice = png(), b"OggS\x00\x02" + bytes(4096)
+    customer.send_media("image", picture, "image/png", caption="así quedó el armazón")
+    customer.send_media("audio", voice, "audio/ogg; codecs=opus", voice=True)
+
+    log_in(chrome, stack, "Ana", "ana-demo")
+    chrome.get(f"{stack.panel_url}/cases/{case.id}")
+    until(chrome, lambda d: d.find_element(By.ID, "take").is_displayed())
+    chrome.find_element(By.ID, "take").click()
+    decoded = "const i = document.querySelector('#thread img.media'); return i && i.complete && i.naturalWidth"
+    until(chrome, lambda d: d.execute_script(decoded) == 160)  # the photo itself, decoded
+    source = until(
+        chrome, lambda d: d.execute_script("const a = document.querySelector('#thread audio.media'); return a && a.src")
+    )
+    signed_in = requests.Session()
+    for cookie in chrome.get_cookies():
+        signed_in.cookies.set(cookie["name"], cookie["value"])
+    heard = signed_in.get(source, timeout=10)
+    assert heard.content == voice and heard.headers["Content-Type"].startswith("audio/ogg")  # what the player plays
+    assert requests.get(source, timeout=10, allow_redirects=False).status_code in (
+        302,
+        303,
+        401,
+    )  # not without signing in
+    chrome.save_screenshot(str(screenshots / "panel-media.png"))
+
+    document = tmp_path / "presupuesto.pdf"
+    document.write_bytes(b"%PDF-1.4\n" + bytes(1000))
+    attach = chrome.find_element(By.ID, "attach")
+    chrome.execute_script("arguments[0].hidden = false", attach)  # the 📎 label opens it for a person
+    attach.send_keys(str(document))
+    [sent] = customer.wait(lambda new: any(b["type"] == "document" for b in new))[-1:]
+    assert sent["document"]["filename"] == "presupuesto.pdf"
+    assert stack.graph.media_of(sent).content == document.read_bytes()

@@ -1,9 +1,7 @@
 """Replies keep their context across the two chats, through the real servers: what the
 customer quotes, the agent sees quoted (their own message, in their chat), and the other
-way round; reactions land on the other side's copy. The Graph API fake refuses a quote of
-a message from another chat."""
-
-import requests
+way round; reactions land on the other side's copy. (The Graph API fake refuses a quote of
+a message from another chat: tests/unit/test_graph_fake.py.)"""
 
 from harness.phones import case_of, shown
 
@@ -41,21 +39,3 @@ def test_quotes_and_reactions_cross_between_the_two_chats(stack, cases, customer
     ana.post(ana.message("reaction", {"message_id": copy_id, "emoji": "👍"}))
     [back] = customer.wait()
     assert back["type"] == "reaction" and back["reaction"] == {"message_id": asked["id"], "emoji": "👍"}
-
-
-def test_a_quote_of_another_chat_is_refused_by_the_fake(stack, customer, ana):
-    anas = stack.graph.attempts(ana.number)[-1].wamid  # the help Ana got, in her chat
-    body = {
-        "messaging_product": "whatsapp",
-        "to": customer.number,
-        "type": "text",
-        "text": {"body": "hola"},
-        "context": {"message_id": anas},
-    }
-    sent = requests.post(
-        f"{stack.graph_server.url}/v21.0/{stack.graph.phone_number_id}/messages",
-        json=body,
-        headers={"Authorization": f"Bearer {stack.graph.access_token}"},
-        timeout=10,
-    )
-    assert sent.status_code == 400 and "another chat" in sent.json()["error"]["error_data"]["details"]

@@ -104,9 +104,11 @@ def test_when_everyone_is_busy_the_case_waits_in_the_team_queue(stack, cases):
         stack.say(stack.new_sender(), "me cobraron dos veces la compra")
     sender = stack.new_sender()
     reply = texts(stack.say(sender, "los lentes nuevos me dan dolor de cabeza"))
-    assert "todo el equipo está ocupado" in reply and "fila" in reply
+    assert "todo el equipo está ocupado" in reply and "Tu caso es el número 1 de la fila" in reply
     case = assert_handed_off(stack, cases, sender, "sensitive", "health")
     assert case.status == "waiting" and case.agent is None and case.team == "support"
+    behind = texts(stack.say(stack.new_sender(), "quiero hacer un reclamo formal por la atención"))
+    assert "Tu caso es el número 2 de la fila" in behind  # told its own place, not "first in line"
 
 
 def test_unsure_out_of_scope_and_unreadable(stack, cases):

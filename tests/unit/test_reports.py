@@ -92,3 +92,22 @@ def test_report_numbers(store, business):
     assert report.by_team["sales"].handoffs == 3 and report.by_team["support"].reasons == {"sensitive": 1}
     assert report.by_agent["Eva"].first_reply.median == 4.0
     assert report.as_dict()["by_agent"]["Hugo"]["resolution"]["median"] == 60.0
+
+
+def test_ratings_by_agent_and_team(store, business):
+    rated = [
+        ("r0", "sales", "Eva", 3),
+        ("r1", "sales", "Eva", 1),
+        ("r2", "support", "Hugo", 2),
+        ("r3", "sales", "Eva", None),
+    ]
+    for name, team, agent, score in rated:
+        case = scripted_case(store, name, "requested", team, agent, at(10), at(10, 1), at(10, 1), at(10, 30))
+        if score:
+            assert store.rate(case.id, score)
+            assert not store.rate(case.id, 3)  # once
+    report = reports.build(store, business, at(0), at(0, day=1))
+    assert report.ratings == reports.Ratings(rated=3, mean=2.0, low=1)
+    assert report.by_agent["Eva"].ratings == reports.Ratings(rated=2, mean=2.0, low=1)
+    assert report.by_team["support"].ratings == reports.Ratings(rated=1, mean=2.0, low=0)
+    assert report.as_dict()["by_agent"]["Eva"]["ratings"]["low"] == 1  # in the panel's JSON too

@@ -102,6 +102,29 @@ def test_nobody_available_queues_the_case(store, business):
         handoff.hand_off(store, business, summary(f"q{n}", topic="payment"), WEDNESDAY_11)
     queued = handoff.hand_off(store, business, summary("q3", topic="payment"), WEDNESDAY_11)
     assert queued.agent is None and queued.case.status == "waiting" and queued.case.team == "sales"
+    assert queued.queue == handoff.Queue(place=1, minutes=None)  # no case was taken yet to estimate from
+
+
+def test_a_waiting_case_knows_its_place_and_a_wait_from_how_long_people_took(store):
+    from datetime import timedelta
+
+    taken_at = datetime(2026, 11, 25, 12, 0, tzinfo=TIMEZONE)
+    for n, minutes in enumerate((4, 6, 10)):  # three support cases taken 4, 6 and 10 minutes after opening
+        case = store.open_case(summary(f"t{n}", topic="injury", reason="sensitive"), team="support")
+        store.take(case.id, "Hugo")
+        with store.engine.begin() as conn:
+            conn.execute(
+                cases.update()
+                .where(cases.c.id == case.id)
+                .values(created_at=taken_at - timedelta(minutes=minutes), taken_at=taken_at)
+            )
+        store.close(case.conversation_id, by="Hugo")
+    first = store.open_case(summary("w1", topic="injury"), team="support")
+    second = store.open_case(summary("w2", topic="injury"), team="support")
+    assert (first.status, second.status) == ("waiting", "waiting")
+    assert handoff.queue_of(store, first) == handoff.Queue(place=1, minutes=6)  # the median
+    assert handoff.queue_of(store, second) == handoff.Queue(place=2, minutes=12)
+    assert handoff.queue_of(store, store.open_case(summary("w3", topic="payment"), team="sales")).minutes is None
 
 
 def test_after_hours_the_case_waits_and_says_when_the_team_is_back(store, business):
