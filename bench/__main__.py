@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bench import clinc, handoff, load, report
 from deploy.processes import DEMO, RESTAURANT
+from harness.stack import OPEN_HOURS, Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "bench"
@@ -40,12 +41,11 @@ def training() -> dict:
 
 
 def serve_and_load(quick: bool, database_url: str) -> dict:
-    from harness.stack import OPEN_HOURS, Stack
-
     customers, messages, turns, escalations = (20, 400, 100, 20) if quick else (50, 2000, 300, 50)
     with tempfile.TemporaryDirectory() as work:
         stack = Stack(database_url or f"sqlite:///{work}/bench.db", Path(work), now=OPEN_HOURS).start()
         try:
+            relayed = load.relays(stack, 5 if quick else 20)  # first: the others fill the agents
             rest = asyncio.run(load.rest_load(stack, customers, messages))
             whatsapp = asyncio.run(load.whatsapp_load(stack, customers, messages))
             notified = asyncio.run(load.escalations(stack, escalations))
@@ -61,6 +61,7 @@ def serve_and_load(quick: bool, database_url: str) -> dict:
         "rest_latencies": rest.latencies,
         "whatsapp_latencies": whatsapp.latencies,
         "notification_s": notified,
+        "relay_s": relayed,
         "by_turn": by_turn,
         "login_flood": flood,
         "memory_mb": memory,
@@ -80,8 +81,20 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("POSTA_BENCH_DATABASE_URL", ""))
     parser.add_argument("--only-load", action="store_true", help="rerun the load part; reuse the rest")
     parser.add_argument("--only-handoff", action="store_true", help="rerun the handoff decisions; reuse the rest")
+    parser.add_argument("--only-relay", action="store_true", help="rerun the photo and text relay timing; in place")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.only_relay:
+        with tempfile.TemporaryDirectory() as work:
+            stack = Stack(f"sqlite:///{work}/relay.db", Path(work), now=OPEN_HOURS).start()
+            try:
+                relayed = load.relays(stack, 5 if args.quick else 20)
+            finally:
+                stack.stop()
+        (RESULTS / "relay.json").write_text(json.dumps(relayed, indent=1))
+        report.replace_relay_section(relayed, ROOT / "docs" / "benchmarks.md")
+        print((ROOT / "docs" / "benchmarks.md").read_text())
+        return
     if args.only_handoff:
         decisions = handoff_decisions()
         (RESULTS / "handoff.json").write_text(json.dumps(decisions, indent=1))

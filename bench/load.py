@@ -147,6 +147,37 @@ async def escalations(stack: Stack, count: int, timeout: float = 30.0, warm_agen
         return delays
 
 
+def relays(stack: Stack, count: int, photo_kb: int = 300) -> Dict[str, List[float]]:
+    """Seconds from a customer's message to its copy on the phone of the agent who owns the
+    chat: a photo (downloaded from the Graph API, kept, uploaded to the business number,
+    sent by id) beside a text, `count` of each, alternating."""
+    from harness.phones import ANA, Phone, agent_phone, case_of
+    from posta.store import CaseStore
+
+    cases = CaseStore(stack.env["POSTA_DATABASE_URL"])
+    ana, customer = agent_phone(stack, ANA, "Ana"), Phone(stack, name="Bench")
+    customer.text("quiero hablar con una persona")
+    customer.wait()
+    case = case_of(cases, customer)
+    ana.wait_for_text(f"#{case.id}")
+    ana.press(f"posta:take:{case.id}", f"Tomar #{case.id}")
+    ana.wait_for_text("Tomaste el caso")
+    customer.wait()
+    measured: Dict[str, List[float]] = {"text": [], "photo": []}
+    for n in range(count):
+        for kind in ("text", "photo"):
+            started = time.time()
+            if kind == "text":
+                customer.text(f"una pregunta más, la {n}")
+            else:
+                customer.send_media("image", b"\x89PNG\r\n\x1a\n" + random.randbytes(photo_kb * 1024), "image/png")
+            ana.wait()
+            measured[kind].append(stack.graph.attempts(ana.number)[-1].at - started)
+    ana.text("listo")
+    ana.wait_for_text("devuelto al bot")
+    return measured
+
+
 async def long_conversation(stack: Stack, turns: int) -> Dict[str, List[float]]:
     """Latency by turn for one customer writing `turns` times, on each channel."""
     rest, whatsapp = [], []

@@ -84,6 +84,7 @@ def _lines(r: Dict, plot_name: str) -> List[str]:
         f"{_pct(notified, 50):.2f} s, p95 {_pct(notified, 95):.2f} s (target < 1 s at p95)."
         if notified
         else "",
+        _relay_line(load.get("relay_s")),
         _flood_line(load.get("login_flood")),
         f"- Peak resident memory: Rasa server {load['memory_mb'].get('rasa')} MB, action server "
         f"{load['memory_mb'].get('actions')} MB, outbox worker {load['memory_mb'].get('worker')} MB.",
@@ -170,6 +171,35 @@ SET_NAMES = {
     "test": "`eval/nlu_test.yml`, written with the training data",
     "hard": "`eval/nlu_hard.yml`, written apart and frozen",
 }
+
+
+RELAY = "- A customer's message to the phone of the agent who owns the chat"
+
+
+def _relay_line(relayed: Optional[Dict[str, List[float]]]) -> str:
+    """A photo (download, keep, upload, send by id) beside a text, to the agent's phone."""
+    if not relayed or not relayed.get("photo"):
+        return ""
+    text, photo = sorted(relayed["text"]), sorted(relayed["photo"])
+    return (
+        f"{RELAY} ({len(photo)} of each, alternating): text p50 {1000 * _pct(text, 50):.0f} ms, p95 "
+        f"{1000 * _pct(text, 95):.0f} ms; a 300 KB photo (downloaded, kept, uploaded, sent by id) p50 "
+        f"{1000 * _pct(photo, 50):.0f} ms, p95 {1000 * _pct(photo, 95):.0f} ms, a p50 ratio of "
+        f"**{_pct(photo, 50) / _pct(text, 50):.2f}**."
+    )
+
+
+def replace_relay_section(relayed: Dict[str, List[float]], markdown: Path) -> None:
+    """Puts the relay line (`--only-relay`) in section 3 of an earlier report, saying when."""
+    lines = markdown.read_text().split("\n")
+    new = _relay_line(relayed) + f" (Rerun on {date.today().isoformat()}, `python -m bench --only-relay`.)"
+    at = next((n for n, line in enumerate(lines) if line.startswith(RELAY)), None)
+    if at is None:  # after the escalation line of section 3
+        at = next(n for n, line in enumerate(lines) if line.startswith("- Escalating message")) + 1
+        lines.insert(at, new)
+    else:
+        lines[at] = new
+    markdown.write_text("\n".join(lines))
 
 
 def replace_handoff_section(decisions: Dict, markdown: Path) -> None:

@@ -21,6 +21,10 @@ def test_load_harness_counts_every_message(stack):
     assert whatsapp.summary()["ack_p99_ms"] is not None
     [notified_after] = asyncio.run(load.escalations(stack, 1, warm_agents=False))
     assert 0 < notified_after < 30
+    relayed = load.relays(stack, 1, photo_kb=10)
+    assert [len(relayed["text"]), len(relayed["photo"])] == [1, 1] and all(
+        0 < s < 30 for s in sum(relayed.values(), [])
+    )
     by_turn = asyncio.run(load.long_conversation(stack, 3))
     assert len(by_turn["rest"]) == len(by_turn["whatsapp"]) == 3
     flood = asyncio.run(load.login_flood(stack, seconds=1, logins_per_second=4, webhooks_per_second=4))
@@ -126,6 +130,7 @@ def test_clinc_harness_and_the_report(tmp_path, decisions):
         "rest_latencies": [0.01] * 4,
         "whatsapp_latencies": [0.011] * 4,
         "notification_s": [0.2],
+        "relay_s": {"text": [0.2, 0.2], "photo": [0.3, 0.3]},
         "by_turn": {"rest": [0.01] * 3, "whatsapp": [0.01] * 3},
     }
     markdown, plot = tmp_path / "benchmarks.md", tmp_path / "benchmarks.png"
@@ -144,4 +149,5 @@ def test_clinc_harness_and_the_report(tmp_path, decisions):
     text = markdown.read_text()
     assert "WhatsApp p50 / REST p50: **1.10**" in text and "BERT, oos-threshold" in text
     assert "Casa Lola" in text and "businesses/restaurant/eval/nlu_test.yml" in text
+    assert "a p50 ratio of **1.50**" in text  # the photo relay beside the text one
     assert plot.stat().st_size > 10_000
