@@ -353,7 +353,9 @@ class PanelInput(InputChannel):
         return {
             "case": _case_json(case, agent.language),
             "summary": case.summary.render(agent.language, case.id, tz),
-            "thread": [line.as_dict() for line in thread.lines(events, agent.language)],
+            "thread": [
+                line.as_dict() for line in thread.lines(events, agent.language, services(request.app).outbox.words_of)
+            ],
             "notes": [
                 {"by": e.actor, "text": e.detail, "at": e.at.isoformat()}
                 for e in history

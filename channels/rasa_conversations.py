@@ -61,7 +61,12 @@ class RasaConversations:
             await self.agent.processor.trigger_external_user_uttered("handback", {"agent": agent}, tracker, self.output)
 
     async def log_agent_message(
-        self, conversation_id: str, agent: str, text: str, media: Optional[Dict[str, Any]] = None
+        self,
+        conversation_id: str,
+        agent: str,
+        text: str,
+        media: Optional[Dict[str, Any]] = None,
+        quote: Optional[str] = None,
     ) -> None:
         message_id = current_message()
         async with self.agent.lock_store.lock(conversation_id):
@@ -72,7 +77,8 @@ class RasaConversations:
                 if isinstance(e, BotUttered)
             ):
                 return  # logged before a crash; the message is being handled again
-            metadata = {"agent": agent, "message_id": message_id, **({"media": media} if media else {})}
+            metadata = {"agent": agent, "message_id": message_id}
+            metadata.update({k: v for k, v in (("media", media), ("quote", quote)) if v})
             tracker.update(BotUttered(text, metadata=metadata))
             await self.agent.tracker_store.save(tracker)
 

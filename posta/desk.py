@@ -43,7 +43,12 @@ class Conversations(Protocol):
     async def resume_bot(self, conversation_id: str, agent: str) -> None: ...  # the bot closes the case, follows up
 
     async def log_agent_message(
-        self, conversation_id: str, agent: str, text: str, media: Optional[Dict[str, Any]] = None
+        self,
+        conversation_id: str,
+        agent: str,
+        text: str,
+        media: Optional[Dict[str, Any]] = None,
+        quote: Optional[str] = None,  # the customer's message it replies to
     ) -> None: ...
 
     async def say(self, conversation_id: str, response: str, **values: Any) -> None: ...  # a domain response
@@ -170,7 +175,7 @@ class Desk:
         body = body.strip()
         if body:
             bodies = outbound.quoting(outbound.text(case.conversation_id, body), quote)
-            await self._to_customer(agent, case, bodies, body)
+            await self._to_customer(agent, case, bodies, body, quote=quote)
 
     def quoted(self, case: Case, message: Inbound) -> Optional[str]:
         """The customer's message an agent's reply or reaction is about, when the agent
@@ -225,7 +230,7 @@ class Desk:
         else:
             raise DeskError("media_kind", **values)
         await self._to_customer(
-            agent, case, outbound.quoting(bodies, quote), texts.media_placeholder(sent, case.language), sent
+            agent, case, outbound.quoting(bodies, quote), texts.media_placeholder(sent, case.language), sent, quote
         )
 
     # -- the customer sees they are attended ------------------------------------------------
@@ -278,6 +283,7 @@ class Desk:
         bodies: List[Dict[str, Any]],
         logged: str,
         sent_media: Optional[Dict[str, Any]] = None,
+        quote: Optional[str] = None,
     ) -> None:
         if case.channel not in (None, "whatsapp"):
             raise DeskError("cannot_reach", channel=case.channel)
@@ -291,7 +297,7 @@ class Desk:
             fallback=self._customer_template(case),
         )
         self.store.first_reply(case.id)
-        await self.conversations.log_agent_message(customer, agent.name, logged, sent_media)
+        await self.conversations.log_agent_message(customer, agent.name, logged, sent_media, quote)
 
     def note(self, agent: Agent, case: Case, body: str) -> None:
         self.store.record(case.id, CaseEventKind.NOTE, agent.name, body.strip())

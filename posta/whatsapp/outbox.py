@@ -244,6 +244,17 @@ class Outbox:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(outbox.c.case_id).where(outbox.c.wamid == wamid)).scalar()
 
+    def words_of(self, wamid: str) -> Optional[str]:
+        """The words of a message Posta sent (its text, caption or interactive body)."""
+        with self.engine.connect() as conn:
+            body = conn.execute(sa.select(outbox.c.body).where(outbox.c.wamid == wamid)).scalar()
+        if not body:
+            return None
+        sent = json.loads(body)
+        content = sent.get(sent.get("type")) or {}
+        words = content.get("body")  # text: a string; interactive: {"text": ...}
+        return (words.get("text") if isinstance(words, dict) else words) or content.get("caption")
+
     def relayed_from(self, wamid: Optional[str], sender: str) -> Optional[str]:
         """The message of `sender` that the sent message `wamid` relays: what a reply to,
         or a reaction on, one side's copy quotes on the other side. Rows are keyed by the

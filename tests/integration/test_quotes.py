@@ -39,3 +39,11 @@ def test_quotes_and_reactions_cross_between_the_two_chats(stack, cases, customer
     ana.post(ana.message("reaction", {"message_id": copy_id, "emoji": "👍"}))
     [back] = customer.wait()
     assert back["type"] == "reaction" and back["reaction"] == {"message_id": asked["id"], "emoji": "👍"}
+
+    # The panel shows the quotes too.
+    thread = stack.panel_session("Ana", "ana-demo").get(f"{stack.panel_url}/api/cases/{case.id}").json()["thread"]
+    quoted = {line["text"]: line["quote"] for line in thread if line["quote"]}
+    assert quoted == {
+        "Sí, lo tenemos. ¿Te lo reservo?": "¿tienen el armazón rojo en talle chico?",
+        "dale, reservámelo": "Sí, lo tenemos. ¿Te lo reservo?",
+    }

@@ -27,7 +27,7 @@ class FakeConversations:
     async def resume_bot(self, conversation_id, agent):
         self.calls.append(("resume_bot", conversation_id, agent))
 
-    async def log_agent_message(self, conversation_id, agent, text, media=None):
+    async def log_agent_message(self, conversation_id, agent, text, media=None, quote=None):
         self.calls.append(("log", conversation_id, agent, text))
 
     async def say(self, conversation_id, response, **values):
