@@ -13,7 +13,7 @@ from typing import Optional
 
 from posta import lexicon, routing, topics
 from posta.config import Agent, BusinessConfig
-from posta.states import CaseStatus, Reason
+from posta.states import CaseEventKind, CaseStatus, Reason
 from posta.store import Case, CaseStore
 from posta.summary import CaseSummary
 
@@ -99,8 +99,21 @@ def hand_off(
         agent=config.agent_by_name(case.agent) if case.agent else None,
         open_now=open_now,
         next_opening=None if open_now else config.schedule.next_opening(now),
-        queue=queue_of(store, case) if open_now and case.status == CaseStatus.WAITING else None,
+        queue=_told(store, case) if open_now and case.status == CaseStatus.WAITING else None,
     )
+
+
+def _told(store: CaseStore, case: Case) -> Queue:
+    """The place the customer is about to be told, remembered for later updates."""
+    queue = queue_of(store, case)
+    store.record(case.id, CaseEventKind.QUEUE_TOLD, None, str(queue.place))
+    return queue
+
+
+def told_place(store: CaseStore, case: Case) -> Optional[int]:
+    """The place the customer was last told, if they were told one."""
+    told = [e.detail for e in store.history(case.id) if e.kind == CaseEventKind.QUEUE_TOLD]
+    return int(told[-1]) if told else None
 
 
 def close_case(store: CaseStore, conversation_id: str, by: Optional[str] = None) -> Optional[Case]:

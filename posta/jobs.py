@@ -4,6 +4,9 @@
   `agent_digest` template when an agent's 24-hour window is closed).
 - A case nobody answered within `escalate_after_minutes` (business hours only) goes to
   another available agent, or is raised to the admins; the customer is told once.
+- A customer waiting in a queue whose place has halved since they were told it (from 4th
+  to 2nd, say) is told the new place and estimate, once per place; smaller moves are not
+  worth a message.
 - Every day, conversations closed and quiet for `retention_days` are erased.
 
 Each run is claimed by inserting its key into `posta_job_runs` (ON CONFLICT DO NOTHING):
@@ -18,7 +21,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import List
 
-from posta import alerts, privacy, routing, texts
+from posta import alerts, handoff, privacy, routing, texts
 from posta.config import Agent, BusinessConfig
 from posta.db import insert, utcnow
 from posta.schema import job_runs
@@ -49,7 +52,35 @@ def run_due(config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: 
     ran = []
     ran += opening_digests(config, store, outbox, contacts, now)
     ran += escalations(config, store, outbox, contacts, now)
+    ran += queue_updates(config, store, outbox, now)
     ran += retention(config, store, now)
+    return ran
+
+
+def queue_updates(config, store, outbox, now) -> List[str]:
+    if not config.schedule.is_open(now):
+        return []
+    ran = []
+    for case in store.open_cases(status=CaseStatus.WAITING):
+        told = handoff.told_place(store, case)
+        if told is None or told < 2 or case.channel not in (None, "whatsapp"):
+            continue
+        queue = handoff.queue_of(store, case)
+        key = f"queue:{case.id}:{queue.place}"
+        if queue.place > told // 2 or not once(store, key):
+            continue
+        store.record(case.id, CaseEventKind.QUEUE_TOLD, None, str(queue.place))
+        line = texts.customer(
+            "queue_moved", case.language, queue=texts.queue_line(queue.place, queue.minutes, case.language)
+        )
+        outbox.enqueue(
+            outbound.text(case.conversation_id, line),
+            purpose=Purpose.RELAY,
+            conversation_id=case.conversation_id,
+            case_id=case.id,
+            key=key,
+        )
+        ran.append(key)
     return ran
 
 

@@ -44,6 +44,7 @@ class CaseEventKind(StrEnum):
     NOTE = "note"
     HANDED_BACK = "handed_back"
     SEND_FAILED = "send_failed"  # a message about the case could not be delivered
+    QUEUE_TOLD = "queue_told"  # the customer was told their place in the queue (detail: the place)
 
 
 class Purpose(StrEnum):

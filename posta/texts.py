@@ -333,6 +333,7 @@ CUSTOMER = {
     "es": {
         "taken": "Una persona del equipo ya está con tu consulta y te escribe por acá.",
         "still_looking": "Seguimos buscando a la persona indicada para tu consulta; te escribimos por acá en cuanto esté.",
+        "queue_moved": "Avanzamos: {queue} Seguimos acá.",
         "rate_question": "Una pregunta rápida: ¿cómo te atendimos?",
         "rate_good": "😀 Bien",
         "rate_okay": "😐 Regular",
@@ -342,6 +343,7 @@ CUSTOMER = {
     "en": {
         "taken": "A person on our team is on your request now and will write to you here.",
         "still_looking": "We are still finding the right person for your request; they will write to you here soon.",
+        "queue_moved": "Moving along: {queue} We're still here.",
         "rate_question": "A quick question: how did we do?",
         "rate_good": "😀 Good",
         "rate_okay": "😐 Okay",

@@ -81,3 +81,35 @@ def test_retention_runs_once_a_day(parts):
     assert "purge:2026-11-25" in jobs.run_due(business, store, outbox, contacts, WEDNESDAY_11)
     assert "purge:2026-11-25" not in jobs.run_due(business, store, outbox, contacts, WEDNESDAY_11)
     assert "purge:2026-11-26" in jobs.run_due(business, store, outbox, contacts, WEDNESDAY_11 + timedelta(days=1))
+
+
+def test_a_waiting_customer_hears_when_their_place_halves_once_per_place(parts):
+    from posta import handoff
+
+    business, store, outbox, contacts = parts
+    queued = []
+    for n in range(4):  # four wait in support's queue, told places 1 to 4 as they were queued
+        case = a_case(store, f"54911000000{n:02d}", "support", at=WEDNESDAY_11 - timedelta(minutes=30 - n))
+        store.record(case.id, "queue_told", None, str(handoff.queue_of(store, case).place))
+        queued.append(case)
+    assert [handoff.told_place(store, c) for c in queued] == [1, 2, 3, 4]
+    for case in queued[:2]:  # two are taken
+        store.take(case.id, "Hugo")
+
+    def queue_runs(minutes):  # (escalations run too: these cases waited long)
+        return [
+            k
+            for k in run(business, store, outbox, contacts, WEDNESDAY_11 + timedelta(minutes=minutes))
+            if k.startswith("queue:")
+        ]
+
+    assert queue_runs(0) == [f"queue:{queued[2].id}:1", f"queue:{queued[3].id}:2"]  # 3rd -> 1st, 4th -> 2nd: halved
+    told = [
+        r.body["text"]["body"] for r in outbox.rows() if r.body.get("text", {}).get("body", "").startswith("Avanzamos")
+    ]
+    assert sorted(told)[1].startswith("Avanzamos: Tu caso es el número 2 de la fila")
+    assert len(told) == 2
+    assert queue_runs(1) == []  # once
+    store.take(queued[2].id, "Hugo")
+    assert queue_runs(2) == [f"queue:{queued[3].id}:1"]  # 2nd -> 1st halves it too: "you are next"
+    assert queue_runs(3) == []
