@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
-from posta import texts
+from posta import media, texts
 from posta.config import Agent, BusinessConfig
 from posta.states import CaseEventKind, Purpose
 from posta.store import Case, CaseStore
@@ -123,7 +123,7 @@ def _media_of(to: str, case: Case, lang: str) -> List[Dict[str, Any]]:
     return [
         body
         for message in case.summary.messages
-        if message.media
+        if message.media and media.forwardable(message.media)  # what is not stays in the panel
         for body in outbound.forward(
             to,
             message.media,

@@ -389,15 +389,30 @@ class Desk:
                 customer=case.who,
                 text=_describe(message, lang),
             )
+            sent = message.media or {}
+            if message.kind == InboundKind.MEDIA and not media.forwardable(sent):
+                self._too_big_to_forward(case, sent)
+                line += texts.desk("media_in_panel", lang)
             bodies = (  # the photo itself, the location itself...
-                outbound.forward(agent.phone, message.media or {}, line)
-                if message.kind == InboundKind.MEDIA
+                outbound.forward(agent.phone, sent, line)
+                if message.kind == InboundKind.MEDIA and media.forwardable(sent)
                 else outbound.text(agent.phone, line)
             )
             alerts.forward(self.outbox, agent, outbound.quoting(bodies, quote), case)
             return
         if line:
             self._tell(agent, line, case)
+
+    def _too_big_to_forward(self, case: Case, sent: Dict[str, Any]) -> None:
+        """The customer hears that their file is kept but too large to pass on here."""
+        trouble = media.problem(sent.get("type", ""), sent.get("mime_type", ""), int(sent.get("size") or 0)) or {}
+        line = texts.customer("media_too_big", case.language, most_mb=trouble.get("most_mb", "?"))
+        self.outbox.enqueue(
+            outbound.text(case.conversation_id, line),
+            purpose=Purpose.RELAY,
+            conversation_id=case.conversation_id,
+            case_id=case.id,
+        )
 
     # -- the business typing in the WhatsApp Business app (coexistence) ------------------
 

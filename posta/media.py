@@ -85,6 +85,14 @@ def problem(kind: str, mime_type: str, size: int) -> Optional[dict]:
     return None
 
 
+def forwardable(sent: dict) -> bool:
+    """Whether kept media (a message's `media`) fits what WhatsApp sends on: what does not
+    stays in the panel."""
+    if not sent.get("posta_media"):
+        return True  # nothing kept: a location, contact cards, a placeholder
+    return problem(sent.get("type", ""), sent.get("mime_type", ""), int(sent.get("size") or 0)) is None
+
+
 def _mb(size: int) -> str:
     return f"{size / MB:.1f}".rstrip("0").rstrip(".")
 

@@ -108,3 +108,41 @@ def test_an_expired_download_url_is_asked_for_again_and_a_lost_one_is_said(stack
         stack.graph.expire_next_links(0)
     assert shown(line).startswith("Marta: [adjunto: image] otra")
     assert len(kept(database_url, customer.number)) == 1
+
+
+KINDS = [  # (message type, MIME type, a voice note?) of every kind WhatsApp carries
+    ("image", "image/jpeg", False),
+    ("audio", "audio/mpeg", False),
+    ("audio", "audio/ogg; codecs=opus", True),
+    ("video", "video/mp4", False),
+    ("document", "application/pdf", False),
+    ("sticker", "image/webp", False),
+]
+
+
+def test_every_kind_both_ways_the_same_bytes(stack, cases, database_url, customer, ana):
+    owned_by_ana(cases, customer, ana)
+    for type_, mime_type, voice in KINDS:
+        content = os.urandom(3000)
+        customer.send_media(type_, content, mime_type, voice=voice)
+        [copy] = [b for b in ana.wait(lambda new: any(b["type"] == type_ for b in new)) if b["type"] == type_]
+        assert stack.graph.media_of(copy).content == content, type_
+        back = os.urandom(3000)
+        ana.send_media(type_, back, mime_type, voice=voice)
+        [sent] = [b for b in customer.wait(lambda new: any(b["type"] == type_ for b in new)) if b["type"] == type_]
+        assert stack.graph.media_of(sent).content == back, type_
+    assert len(kept(database_url, customer.number)) == 2 * len(KINDS)
+
+
+def test_a_customers_file_too_large_to_forward_stays_in_the_panel_and_both_hear_why(
+    stack, cases, database_url, customer, ana
+):
+    owned_by_ana(cases, customer, ana)
+    video = os.urandom(17 * media.MB)  # WhatsApp sends videos of up to 16 MB
+    customer.send_media("video", video, "video/mp4", caption="el video del problema")
+    told = shown(customer.wait_for_text("más grande de lo que WhatsApp deja reenviar")[-1])
+    assert "hasta 16 MB" in told
+    [line] = ana.wait()
+    assert line["type"] == "text" and "está en el panel" in shown(line)
+    [stored] = kept(database_url, customer.number)
+    assert stored.size == len(video)  # kept whole, for the panel
