@@ -125,11 +125,11 @@ def test_every_kind_both_ways_the_same_bytes(stack, cases, database_url, custome
     for type_, mime_type, voice in KINDS:
         content = os.urandom(3000)
         customer.send_media(type_, content, mime_type, voice=voice)
-        [copy] = [b for b in ana.wait(lambda new: any(b["type"] == type_ for b in new)) if b["type"] == type_]
+        [copy] = [b for b in ana.wait(lambda new, t=type_: any(b["type"] == t for b in new)) if b["type"] == type_]
         assert stack.graph.media_of(copy).content == content, type_
         back = os.urandom(3000)
         ana.send_media(type_, back, mime_type, voice=voice)
-        [sent] = [b for b in customer.wait(lambda new: any(b["type"] == type_ for b in new)) if b["type"] == type_]
+        [sent] = [b for b in customer.wait(lambda new, t=type_: any(b["type"] == t for b in new)) if b["type"] == type_]
         assert stack.graph.media_of(sent).content == back, type_
     assert len(kept(database_url, customer.number)) == 2 * len(KINDS)
 
