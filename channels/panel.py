@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 
 from channels import services as posta_services
 from channels.services import services
-from posta import commands, media, rasa_events, reports, texts, thread, web
+from posta import commands, judgments, media, rasa_events, reports, texts, thread, web
 from posta.accounts import SESSION_LIFETIME, Accounts, Login, LoginLimits, check_login, is_demo
 from posta.config import Agent
 from posta.desk import DeskError
@@ -297,6 +297,7 @@ class PanelInput(InputChannel):
                 first=first,
                 last=last,
                 charts=_charts(report, agent.language),
+                reason_labels={r: texts.label("reason_" + r, agent.language) for r in report.precision},
             )
 
         @panel.route("/api/reports", methods=["GET"])
@@ -367,6 +368,11 @@ class PanelInput(InputChannel):
                 if e.kind != CaseEventKind.NOTE
             ],
             "mine": case.agent == agent.name,
+            # Was a person needed? Asked on the case once this agent handed it back.
+            "judge": case.status == "closed"
+            and agent.name in (case.agent, case.closed_by)
+            and (case.judgment is None or (case.judgment == judgments.BOT and not case.judged_topic)),
+            "judge_topics": [[t, texts.topic_name(t, agent.language)] for t in judgments.answerable_topics()],
         }
 
     async def _act(self, request: Request, agent: Agent, case: Case, action: str) -> str:
@@ -375,8 +381,10 @@ class PanelInput(InputChannel):
             raise DeskError("no_case", case=action)
         form = request.json if request.content_type.startswith("application/json") else request.form
         text = (form.get("text") or "").strip() if form else ""
-        arg = text or None if action in ("reply", "note", "transfer") else None
-        done = await commands.run(services(request.app).desk, agent, commands.Command(action, arg, case.id))
+        arg = text or None if action in ("reply", "note", "transfer", "judge") else None
+        done = await commands.run(
+            services(request.app).desk, agent, commands.Command(action, arg, case.id, via="panel")
+        )
         return done.text
 
     def _period(self, request: Request):
@@ -453,6 +461,9 @@ def _case_json(case: Case, lang: str) -> Dict[str, Any]:
         "channel": case.channel,
         "waiting_minutes": int(waiting),
         "created_at": case.created_at.isoformat(),
+        "judgment": case.judgment,
+        "judged_topic": case.judged_topic,
+        "rating": case.rating,
     }
 
 
@@ -468,7 +479,14 @@ def _charts(report: reports.Report, lang: str) -> Dict[str, Any]:
     reasons = [(texts.label("reason_" + r, lang), n) for r, n in sorted(report.reasons.items())]
     teams = [(team, group.handoffs) for team, group in report.by_team.items()]
     agents = [(name, group.first_reply.median or 0) for name, group in report.by_agent.items()]
-    return {"reasons": _bars(reasons), "teams": _bars(teams), "agents": _bars(agents, unit=" min")}
+    # The trend: the share of judged handoffs that needed a person, day by day.
+    precision = [(d["day"][5:], round(100 * d["precision"])) for d in report.by_day if d["precision"] is not None]
+    return {
+        "reasons": _bars(reasons),
+        "teams": _bars(teams),
+        "agents": _bars(agents, unit=" min"),
+        "precision": _bars(precision, unit="%"),
+    }
 
 
 def _bars(items, unit: str = ""):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Awaitable, Callable, Dict, Optional
 
-from posta import alerts, rasa_events, reports, texts
+from posta import alerts, judgments, rasa_events, reports, texts
 from posta.config import Agent
 from posta.db import utcnow
 from posta.desk import Desk, DeskError
@@ -29,6 +29,7 @@ class Command:
     name: str  # a key of COMMANDS
     arg: Optional[str] = None  # text: a note, a reply, a transfer's target, a phone number
     case_id: Optional[int] = None  # None: the person's active case
+    via: str = "whatsapp"  # or "panel": where the person asked
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,10 @@ def parse_command(text: str) -> Optional[Command]:
     "listo" alone hands back; "Listo, ya te lo reservé" goes to the customer.
     """
     text = (text or "").strip()
-    if text.startswith(alerts.BUTTON_PREFIX):
+    if text.startswith(alerts.BUTTON_PREFIX):  # "posta:take:12", "posta:judge:12:bot:hours"
         name, _, ref = text[len(alerts.BUTTON_PREFIX) :].partition(":")
-        return Command(name, case_id=_number(ref))
+        case_ref, _, arg = ref.partition(":")
+        return Command(name, arg or None, case_id=_number(case_ref))
     match = _NOTE.match(text)
     if match:
         return Command("note", match.group(1).strip())
@@ -163,7 +165,18 @@ async def _transfer(desk: Desk, agent: Agent, command: Command) -> Done:
 async def _handback(desk: Desk, agent: Agent, command: Command) -> Done:
     case = desk.own_case(agent, command.case_id)
     await desk.hand_back(agent, case)
+    if command.via == "whatsapp":  # the panel asks on the case's page
+        judgments.ask(desk.outbox, agent, case)
     return Done(texts.desk("handed_back", agent.language, case=case.id))
+
+
+async def _judge(desk: Desk, agent: Agent, command: Command) -> Done:
+    """Was a person needed? An answer to the question asked at handback."""
+    case = desk.store.get(command.case_id) if command.case_id else None
+    said = judgments.record(desk.store, agent, case, command.arg or "") if case else None
+    if said and command.arg == judgments.BOT and command.via == "whatsapp":
+        judgments.ask_topic(desk.outbox, agent, case)  # with which answer?
+    return Done(said or "")
 
 
 async def _switch(desk: Desk, agent: Agent, command: Command) -> Done:
@@ -227,8 +240,9 @@ COMMANDS: Dict[str, Handler] = {
     "report": _report,
     "help": _help,
     "typing": _typing,  # the panel, while the agent types a reply
+    "judge": _judge,  # a button after handback: was a person needed?
 }
-PANEL_ACTIONS = ("take", "reply", "note", "transfer", "handback", "typing")  # the panel's buttons
+PANEL_ACTIONS = ("take", "reply", "note", "transfer", "handback", "typing", "judge")  # the panel's buttons
 
 
 # -- helpers -----------------------------------------------------------------------------

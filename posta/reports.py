@@ -11,11 +11,11 @@ from __future__ import annotations
 import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
 
-from posta import rasa_events, texts
+from posta import judgments, rasa_events, texts
 from posta.config import BusinessConfig
 from posta.hours import business_now
 from posta.schema import outbox
@@ -81,6 +81,11 @@ class Report:
     by_team: Dict[str, Group]
     by_agent: Dict[str, Group]
     ratings: Ratings = field(default_factory=Ratings)
+    # Was each handoff needed? By reason: handoffs, judged, judged needed, precision.
+    precision: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    judged_share: Optional[float] = None  # judged / handoffs
+    possible_misses: int = 0  # takeovers the bot did not escalate, requests right after an answer
+    by_day: List[Dict[str, Any]] = field(default_factory=list)  # the trend: day, handoffs, judged, precision
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -114,6 +119,10 @@ def build(store: CaseStore, config: BusinessConfig, start: datetime, end: dateti
         by_team=_groups(period, lambda c: c.team or "-"),
         by_agent=_groups([c for c in period if c.agent], lambda c: c.agent),
         ratings=Ratings.of(period),
+        precision=judgments.precision(period),
+        judged_share=round(sum(1 for c in period if c.judgment) / len(period), 3) if period else None,
+        possible_misses=sum(1 for c in period if judgments.possible_miss(c)),
+        by_day=_by_day(period, config),
     )
 
 
@@ -128,7 +137,9 @@ def today_line(store: CaseStore, config: BusinessConfig, lang: str) -> str:
     report = today(store, config)
     reasons = ", ".join(f"{texts.label('reason_' + r, lang)} {n}" for r, n in sorted(report.reasons.items())) or "-"
     median = f"{report.first_reply.median:.0f} min" if report.first_reply.median is not None else "-"
-    return texts.desk(
+    judged = sum(p["judged"] for p in report.precision.values())
+    needed = sum(p["needed"] for p in report.precision.values())
+    line = texts.desk(
         "report",
         lang,
         opened=report.handoffs,
@@ -137,6 +148,32 @@ def today_line(store: CaseStore, config: BusinessConfig, lang: str) -> str:
         waiting=len(store.open_cases(status=CaseStatus.WAITING)),
         median=median,
     )
+    precision = f"{100 * needed / judged:.0f}%" if judged else "-"
+    return (
+        line
+        + "\n"
+        + texts.desk("report_judged", lang, judged=judged, precision=precision, misses=report.possible_misses)
+    )
+
+
+def _by_day(period: List[Case], config: BusinessConfig) -> List[Dict[str, Any]]:
+    days: Dict[str, List[Case]] = {}
+    for case in period:
+        days.setdefault(case.created_at.astimezone(config.timezone).date().isoformat(), []).append(case)
+    trend = []
+    for day, cases_of_day in sorted(days.items()):
+        judged = [c for c in cases_of_day if c.judgment]
+        needed = sum(1 for c in judged if c.judgment == judgments.NEEDED)
+        trend.append(
+            {
+                "day": day,
+                "handoffs": len(cases_of_day),
+                "judged": len(judged),
+                "precision": round(needed / len(judged), 3) if judged else None,
+                "possible_misses": sum(1 for c in cases_of_day if judgments.possible_miss(c)),
+            }
+        )
+    return trend
 
 
 def _groups(period: List[Case], key) -> Dict[str, Group]:

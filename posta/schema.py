@@ -55,6 +55,12 @@ cases = sa.Table(
     sa.Column("closed_by", sa.String(255)),
     sa.Column("rating", sa.Integer),  # the customer's answer to "how did we do?": 1 bad, 2 okay, 3 good
     sa.Column("rated_at", UTCDateTime),
+    # The judgment of the person who handled it: needed, bot (the bot could have answered:
+    # judged_topic says with what), other (it was about something else).
+    sa.Column("judgment", sa.String(16)),
+    sa.Column("judged_topic", sa.String(64)),
+    sa.Column("judged_by", sa.String(255)),
+    sa.Column("judged_at", UTCDateTime),
 )
 sa.Index(
     "posta_one_open_case_per_conversation",

@@ -44,6 +44,10 @@ class Case:
     closed_by: Optional[str]
     rating: Optional[int] = None  # 1 bad, 2 okay, 3 good (posta.ratings)
     rated_at: Optional[datetime] = None
+    judgment: Optional[str] = None  # needed, bot, other (posta.judgments)
+    judged_topic: Optional[str] = None
+    judged_by: Optional[str] = None
+    judged_at: Optional[datetime] = None
 
     @property
     def is_open(self) -> bool:
@@ -229,6 +233,20 @@ class CaseStore:
                     cases.update()
                     .where(cases.c.id == case_id, cases.c.status == CaseStatus.CLOSED, cases.c.rating.is_(None))
                     .values(rating=rating, rated_at=utcnow())
+                ).rowcount
+            )
+
+    def judge(self, case_id: int, judgment: str, topic: Optional[str], by: str) -> bool:
+        """Stores whether a person was needed, once (a topic may follow a "bot" judgment)."""
+        with self.engine.begin() as conn:
+            unjudged = sa.or_(
+                cases.c.judgment.is_(None), sa.and_(cases.c.judgment == judgment, cases.c.judged_topic.is_(None))
+            )
+            return bool(
+                conn.execute(
+                    cases.update()
+                    .where(cases.c.id == case_id, cases.c.status == CaseStatus.CLOSED, unjudged)
+                    .values(judgment=judgment, judged_topic=topic, judged_by=by, judged_at=utcnow())
                 ).rowcount
             )
 

@@ -263,6 +263,13 @@ DESK = {
         "digest_take": "Escribí *tomar N* para tomar uno.",
         "erased": "Listo: borré todo lo de {customer} ({rows} registros).",
         "admins_only": "Solo un admin puede hacer eso.",
+        "judge_question": "Caso #{case}: ¿hacía falta una persona?",
+        "judge_needed": "Sí",
+        "judge_bot": "No, el bot podía",
+        "judge_other": "Era otra cosa",
+        "judge_topic": "Caso #{case}: ¿con cuál de sus respuestas?",
+        "judged": "Gracias: anotado en el caso #{case}.",
+        "report_judged": "Juzgados {judged}: hacía falta una persona en {precision}; posibles omisiones del bot: {misses}.",
         "low_rating": "El cliente {customer} calificó mal la atención del caso #{case} ({agent}).",
         "help": (
             "Comandos:\n*tomar 12* tomar un caso (o *tomar <teléfono>* para un chat de tus equipos)\n*pasar* pasar el caso\n"
@@ -313,6 +320,13 @@ DESK = {
         "digest_take": "Write *take N* to take one.",
         "erased": "Done: everything about {customer} is erased ({rows} rows).",
         "admins_only": "Only an admin can do that.",
+        "judge_question": "Case #{case}: was a person needed?",
+        "judge_needed": "Yes",
+        "judge_bot": "No, the bot could",
+        "judge_other": "Something else",
+        "judge_topic": "Case #{case}: with which of its answers?",
+        "judged": "Thanks: noted on case #{case}.",
+        "report_judged": "Judged {judged}: a person was needed in {precision}; possible bot misses: {misses}.",
         "low_rating": "Customer {customer} rated case #{case} badly ({agent}).",
         "help": (
             "Commands:\n*take 12* take a case (or *take <phone>* for a chat of your teams)\n*pass* pass the case\n"
