@@ -151,18 +151,11 @@ def relays(stack: Stack, count: int, photo_kb: int = 300) -> Dict[str, List[floa
     """Seconds from a customer's message to its copy on the phone of the agent who owns the
     chat: a photo (downloaded from the Graph API, kept, uploaded to the business number,
     sent by id) beside a text, `count` of each, alternating."""
-    from harness.phones import ANA, Phone, agent_phone, case_of
+    from harness.phones import ANA, Phone, agent_phone, taken
     from posta.store import CaseStore
 
-    cases = CaseStore(stack.env["POSTA_DATABASE_URL"])
     ana, customer = agent_phone(stack, ANA, "Ana"), Phone(stack, name="Bench")
-    customer.text("quiero hablar con una persona")
-    customer.wait()
-    case = case_of(cases, customer)
-    ana.wait_for_text(f"#{case.id}")
-    ana.press(f"posta:take:{case.id}", f"Tomar #{case.id}")
-    ana.wait_for_text("Tomaste el caso")
-    customer.wait()
+    taken(CaseStore(stack.env["POSTA_DATABASE_URL"]), customer, ana)
     measured: Dict[str, List[float]] = {"text": [], "photo": []}
     for n in range(count):
         for kind in ("text", "photo"):

@@ -168,6 +168,19 @@ def case_of(cases, phone: Phone, timeout: float = 15.0):
     raise AssertionError(f"no open case for {phone.number}")
 
 
+def taken(cases, customer: Phone, agent: Phone, text: str = "quiero hablar con una persona"):
+    """The customer asked for a person and `agent` took the chat; both phones have read
+    everything so far. The case."""
+    customer.text(text)
+    customer.wait()
+    case = case_of(cases, customer)
+    agent.wait_for_text(f"Tomar #{case.id}")
+    agent.press(f"posta:take:{case.id}", f"Tomar #{case.id}")
+    agent.wait_for_text("Tomaste el caso")
+    customer.wait()  # "a person is with you"
+    return case
+
+
 # Questions the bot answers with exactly one message, so every inbound expects one reply.
 ONE_REPLY_QUESTIONS = [
     "hola",

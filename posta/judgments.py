@@ -36,13 +36,7 @@ def ask(outbox: Outbox, agent: Agent, case: Case) -> None:
     """The question on the agent's WhatsApp, right after they handed back."""
     lang = agent.language
     buttons = [(f"{alerts.BUTTON_PREFIX}judge:{case.id}:{j}", texts.desk(f"judge_{j}", lang)) for j in JUDGMENTS]
-    outbox.enqueue(
-        outbound.choices(agent.phone, texts.desk("judge_question", lang, case=case.id), buttons, lang),
-        purpose=Purpose.INFO,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
-        key=f"judge:{case.id}",
-    )
+    _ask(outbox, agent, case, texts.desk("judge_question", lang, case=case.id), buttons, f"judge:{case.id}")
 
 
 def ask_topic(outbox: Outbox, agent: Agent, case: Case) -> None:
@@ -54,13 +48,18 @@ def ask_topic(outbox: Outbox, agent: Agent, case: Case) -> None:
         for topic in answerable_topics()
     ][:10]
     if rows:
-        outbox.enqueue(
-            outbound.choices(agent.phone, texts.desk("judge_topic", lang, case=case.id), rows, lang),
-            purpose=Purpose.INFO,
-            conversation_id=case.conversation_id,
-            case_id=case.id,
-            key=f"judge-topic:{case.id}",
-        )
+        _ask(outbox, agent, case, texts.desk("judge_topic", lang, case=case.id), rows, f"judge-topic:{case.id}")
+
+
+def _ask(outbox: Outbox, agent: Agent, case: Case, question: str, options: List[Tuple[str, str]], key: str) -> None:
+    """Asked once (the key), on the agent's phone, about the case."""
+    outbox.enqueue(
+        outbound.choices(agent.phone, question, options, agent.language),
+        purpose=Purpose.INFO,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        key=key,
+    )
 
 
 def parse(answer: str) -> Optional[Tuple[str, Optional[str]]]:

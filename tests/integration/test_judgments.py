@@ -2,21 +2,11 @@
 after "the bot could have answered", says with which answer) and in the panel; a takeover
 of a chat the bot did not escalate counts as a possible miss in the reports."""
 
-from harness.phones import Phone, case_of, shown
-
-
-def taken_by_ana(cases, customer, ana, text="quiero hablar con una persona"):
-    customer.text(text)
-    customer.wait()
-    case = case_of(cases, customer)
-    ana.wait_for_text(f"Tomar #{case.id}")
-    ana.press(f"posta:take:{case.id}", f"Tomar #{case.id}")
-    ana.wait_for_text("Tomaste el caso")
-    return case
+from harness.phones import Phone, shown, taken
 
 
 def test_an_agent_judges_on_whatsapp_with_one_tap_and_then_the_answer(stack, cases, customer, ana):
-    case = taken_by_ana(cases, customer, ana)
+    case = taken(cases, customer, ana)
     ana.text("listo")
     question = next(b for b in ana.wait_for_text("¿hacía falta una persona?") if "hacía falta" in shown(b))
     ids = [b["reply"]["id"] for b in question["interactive"]["action"]["buttons"]]
@@ -37,7 +27,7 @@ def test_an_agent_judges_on_whatsapp_with_one_tap_and_then_the_answer(stack, cas
 
 def test_in_the_panel_and_a_takeover_is_a_possible_miss(stack, cases, ana):
     customer = Phone(stack, name="Panel")
-    case = taken_by_ana(cases, customer, ana)
+    case = taken(cases, customer, ana)
     panel = stack.panel_session("Ana", "ana-demo")
     assert panel.post(f"{stack.panel_url}/cases/{case.id}/handback", json={}).json()["ok"]
     shown_case = panel.get(f"{stack.panel_url}/api/cases/{case.id}").json()

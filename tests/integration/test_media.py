@@ -7,7 +7,7 @@ media message that does not send an upload of the business number."""
 import os
 
 from harness import phones
-from harness.phones import Phone, agent_phone, case_of, shown
+from harness.phones import Phone, agent_phone, case_of, shown, taken
 from posta import media
 
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(2048)  # a "photo": random bytes, so equal means the same
@@ -17,18 +17,6 @@ PDF = b"%PDF-1.4\n" + os.urandom(8192)
 
 def kept(database_url, conversation_id):
     return media.MediaStore(database_url).of_conversation(conversation_id)
-
-
-def owned_by_ana(cases, customer, ana):
-    """The customer asked for a person and Ana took the chat."""
-    customer.text("quiero hablar con una persona")
-    customer.wait()
-    case = case_of(cases, customer)
-    ana.wait_for_text(f"Tomar #{case.id}")
-    ana.press(f"posta:take:{case.id}", f"Tomar #{case.id}")
-    ana.wait_for_text("Tomaste el caso")
-    customer.wait()  # "a person is with you"
-    return case
 
 
 def test_a_photo_sent_to_the_bot_reaches_the_agent_after_the_summary(stack, cases, database_url, customer, ana):
@@ -46,7 +34,7 @@ def test_a_photo_sent_to_the_bot_reaches_the_agent_after_the_summary(stack, case
 
 
 def test_media_both_ways_while_a_person_owns_the_chat(stack, cases, database_url, customer, ana):
-    owned_by_ana(cases, customer, ana)
+    taken(cases, customer, ana)
 
     customer.send_media("audio", VOICE, "audio/ogg; codecs=opus", voice=True)
     line, audio = ana.wait(count=2)
@@ -82,7 +70,7 @@ def test_media_both_ways_while_a_person_owns_the_chat(stack, cases, database_url
 
 
 def test_what_whatsapp_would_refuse_is_refused_with_the_reason(stack, cases, database_url, customer, ana):
-    owned_by_ana(cases, customer, ana)
+    taken(cases, customer, ana)
 
     too_big = b"\xff\xd8" + bytes(6 * media.MB)  # WhatsApp takes images of up to 5 MB
     ana.send_media("image", too_big, "image/jpeg", caption="mirá")
@@ -93,7 +81,7 @@ def test_what_whatsapp_would_refuse_is_refused_with_the_reason(stack, cases, dat
 
 def test_an_expired_download_url_is_asked_for_again_and_a_lost_one_is_said(stack, cases, database_url, ana):
     customer = Phone(stack, name="Marta")
-    owned_by_ana(cases, customer, ana)
+    taken(cases, customer, ana)
 
     stack.graph.expire_next_links(1)  # the first URL is already stale: a fresh one is asked for
     customer.send_media("image", PNG, "image/png", caption="así quedó")
@@ -121,7 +109,7 @@ KINDS = [  # (message type, MIME type, a voice note?) of every kind WhatsApp car
 
 
 def test_every_kind_both_ways_the_same_bytes(stack, cases, database_url, customer, ana):
-    owned_by_ana(cases, customer, ana)
+    taken(cases, customer, ana)
     for type_, mime_type, voice in KINDS:
         content = os.urandom(3000)
         customer.send_media(type_, content, mime_type, voice=voice)
@@ -137,7 +125,7 @@ def test_every_kind_both_ways_the_same_bytes(stack, cases, database_url, custome
 def test_a_customers_file_too_large_to_forward_stays_in_the_panel_and_both_hear_why(
     stack, cases, database_url, customer, ana
 ):
-    owned_by_ana(cases, customer, ana)
+    taken(cases, customer, ana)
     video = os.urandom(17 * media.MB)  # WhatsApp sends videos of up to 16 MB
     customer.send_media("video", video, "video/mp4", caption="el video del problema")
     told = shown(customer.wait_for_text("más grande de lo que WhatsApp deja reenviar")[-1])

@@ -3,17 +3,11 @@ customer quotes, the agent sees quoted (their own message, in their chat), and t
 way round; reactions land on the other side's copy. (The Graph API fake refuses a quote of
 a message from another chat: tests/unit/test_graph_fake.py.)"""
 
-from harness.phones import case_of, shown
+from harness.phones import shown, taken
 
 
 def test_quotes_and_reactions_cross_between_the_two_chats(stack, cases, customer, ana):
-    customer.text("quiero hablar con una persona")
-    customer.wait()
-    case = case_of(cases, customer)
-    ana.wait_for_text(f"Tomar #{case.id}")
-    ana.press(f"posta:take:{case.id}", f"Tomar #{case.id}")
-    ana.wait_for_text("Tomaste el caso")
-    customer.wait()
+    case = taken(cases, customer, ana)
 
     asked = customer.text("¿tienen el armazón rojo en talle chico?")
     [copy] = ana.wait()  # Ana's copy of the question

@@ -5,19 +5,13 @@ on the case once, a low one reaches the admins, and a button Posta never sent is
 from datetime import timedelta
 
 from harness import phones
-from harness.phones import Phone, agent_phone, case_of, shown
+from harness.phones import Phone, agent_phone, shown, taken
 from posta.db import utcnow
 from posta.schema import contacts
 
 
 def handled_by_ana(cases, customer, ana):
-    customer.text("quiero hablar con una persona")
-    customer.wait()
-    case = case_of(cases, customer)
-    ana.wait_for_text(f"Tomar #{case.id}")
-    ana.press(f"posta:take:{case.id}", f"Tomar #{case.id}")
-    ana.wait_for_text("Tomaste el caso")
-    customer.wait()
+    case = taken(cases, customer, ana)
     ana.text("Listo, ya te lo reservé")
     customer.wait()
     return case
