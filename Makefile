@@ -25,7 +25,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONPATH := $(CURDIR)
 export POSTA_BUSINESS
 
-.PHONY: install browser nginx run-prod train train-examples run shell test check validate migrate lint test-stories test-python test-unit new-business nlu-report bench bench-quick reliability clean
+.PHONY: install browser nginx run-prod train train-examples run shell test check validate migrate lint test-stories test-python test-unit new-business review nlu-report bench bench-quick reliability clean
 
 install: $(VENV)/.installed $(SPACY)/meta.json $(LANGUAGE_TABLE)
 
@@ -102,6 +102,11 @@ check: validate test-stories
 test: lint
 	@for b in $(sort $(EXAMPLES) $(B)); do $(MAKE) --no-print-directory check POSTA_BUSINESS=$$b || exit 1; done
 	$(MAKE) --no-print-directory test-python
+
+# What the last week's judged and flagged cases teach: commented NLU examples under
+# $(B)/data/review/, a threshold report in results/review/ (posta/review.py). DAYS=7.
+review: install
+	$(PY) -m posta.review --days $(or $(DAYS),7)
 
 # The files a new business needs, to edit: make new-business DIR=businesses/bakery NAME="Panadería Sol"
 new-business: install
