@@ -104,12 +104,12 @@ def nlu_review(reviewed: Sequence[Reviewed], day: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def threshold_rows(reviewed: Sequence[Reviewed], decision: str) -> List[Dict]:
+def threshold_rows(reviewed: Sequence[Reviewed], decision: str, candidates: Sequence[float] = CANDIDATES) -> List[Dict]:
     """For each candidate threshold of `decision` (fallback: hand off when the top
     confidence is under it; sensitive: when the sensitive share reaches it), on the judged
     cases that decision concerns: needed handoffs it would miss, unnecessary ones it would make."""
     rows = []
-    for threshold in CANDIDATES:
+    for threshold in candidates:
         missed = unnecessary = 0
         for item in reviewed:
             score = item.confidence if decision == "fallback" else item.sensitive_mass
@@ -127,7 +127,8 @@ def threshold_report(reviewed: Sequence[Reviewed], current: Dict[str, float], da
     lines = [f"# Handoff thresholds on judged cases ({day})", "", f"{judged} judged cases.", ""]
     for decision in ("fallback", "sensitive"):
         lines += [f"## {decision}", "", "| threshold | needed, missed | unnecessary |", "|---|---|---|"]
-        for row in threshold_rows(reviewed, decision):
+        candidates = sorted(set(CANDIDATES) | ({current[decision]} if decision in current else set()))
+        for row in threshold_rows(reviewed, decision, candidates):
             mark = " (current)" if abs(row["threshold"] - current.get(decision, -1)) < 1e-9 else ""
             lines.append(f"| {row['threshold']}{mark} | {row['missed']} | {row['unnecessary']} |")
         lines.append("")
