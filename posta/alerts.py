@@ -89,6 +89,17 @@ def tell(outbox: Outbox, agent: Agent, body: str, case: Optional[Case] = None) -
     forward(outbox, agent, outbound.text(agent.phone, body), case)
 
 
+def tell_customer(outbox: Outbox, case: Case, line: str, key: Optional[str] = None) -> None:
+    """Words from the business to the customer of a case (the desk's, not the bot's)."""
+    outbox.enqueue(
+        outbound.text(case.conversation_id, line),
+        purpose=Purpose.RELAY,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        key=key,
+    )
+
+
 def forward(outbox: Outbox, agent: Agent, bodies: List[Dict[str, Any]], case: Optional[Case] = None) -> None:
     """Messages for an agent's phone (a customer's photo with its caption, say)."""
     outbox.enqueue(

@@ -142,12 +142,7 @@ class Desk:
             if self.config.tone == "named":
                 await self.conversations.say(case.conversation_id, "utter_agent_intro", agent_name=agent.name)
             else:
-                self.outbox.enqueue(
-                    outbound.text(case.conversation_id, texts.customer("taken", case.language)),
-                    purpose=Purpose.RELAY,
-                    conversation_id=case.conversation_id,
-                    case_id=case.id,
-                )
+                alerts.tell_customer(self.outbox, case, texts.customer("taken", case.language))
         return case
 
     def erase(self, agent: Agent, conversation_id: str) -> int:
@@ -390,14 +385,12 @@ class Desk:
                 text=_describe(message, lang),
             )
             sent = message.media or {}
-            if message.kind == InboundKind.MEDIA and not media.forwardable(sent):
+            forwarded = message.kind == InboundKind.MEDIA and media.forwardable(sent)
+            if message.kind == InboundKind.MEDIA and not forwarded:
                 self._too_big_to_forward(case, sent)
                 line += texts.desk("media_in_panel", lang)
-            bodies = (  # the photo itself, the location itself...
-                outbound.forward(agent.phone, sent, line)
-                if message.kind == InboundKind.MEDIA and media.forwardable(sent)
-                else outbound.text(agent.phone, line)
-            )
+            # The photo itself, the location itself...
+            bodies = outbound.forward(agent.phone, sent, line) if forwarded else outbound.text(agent.phone, line)
             alerts.forward(self.outbox, agent, outbound.quoting(bodies, quote), case)
             return
         if line:
@@ -406,12 +399,8 @@ class Desk:
     def _too_big_to_forward(self, case: Case, sent: Dict[str, Any]) -> None:
         """The customer hears that their file is kept but too large to pass on here."""
         trouble = media.problem(sent.get("type", ""), sent.get("mime_type", ""), int(sent.get("size") or 0)) or {}
-        line = texts.customer("media_too_big", case.language, most_mb=trouble.get("most_mb", "?"))
-        self.outbox.enqueue(
-            outbound.text(case.conversation_id, line),
-            purpose=Purpose.RELAY,
-            conversation_id=case.conversation_id,
-            case_id=case.id,
+        alerts.tell_customer(
+            self.outbox, case, texts.customer("media_too_big", case.language, most_mb=trouble.get("most_mb", "?"))
         )
 
     # -- the business typing in the WhatsApp Business app (coexistence) ------------------

@@ -73,13 +73,7 @@ def queue_updates(config, store, outbox, now) -> List[str]:
         line = texts.customer(
             "queue_moved", case.language, queue=texts.queue_line(queue.place, queue.minutes, case.language)
         )
-        outbox.enqueue(
-            outbound.text(case.conversation_id, line),
-            purpose=Purpose.RELAY,
-            conversation_id=case.conversation_id,
-            case_id=case.id,
-            key=key,
-        )
+        alerts.tell_customer(outbox, case, line, key)
         ran.append(key)
     return ran
 
@@ -153,13 +147,7 @@ def escalations(config, store, outbox, contacts, now) -> List[str]:
             admins = [a for a in config.agents if a.is_admin]
             alerts.announce(config, outbox, contacts, case, recipients=admins)
         if case.channel in (None, "whatsapp"):
-            outbox.enqueue(
-                outbound.text(case.conversation_id, texts.customer("still_looking", case.language)),
-                purpose=Purpose.RELAY,
-                conversation_id=case.conversation_id,
-                case_id=case.id,
-                key=key,
-            )
+            alerts.tell_customer(outbox, case, texts.customer("still_looking", case.language), key)
         ran.append(key)
     return ran
 
