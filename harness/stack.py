@@ -115,6 +115,7 @@ class Stack:
             **os.environ,
             "POSTA_DATABASE_URL": database_url,
             "POSTA_BUSINESS": business,
+            "POSTA_REVIEW_DIR": str(work / "review"),  # the review page writes here, not into the repository
             "PYTHONPATH": str(ROOT),
             "POSTA_API_TOKEN": self.token,
             "POSTA_ACTIONS_SECRET": self.actions_secret,

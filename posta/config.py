@@ -21,6 +21,7 @@ from posta.hours import WEEKDAYS, Schedule
 LANGUAGES = ("es", "en")
 TONES = ("transparent", "named")
 ROOT = Path(__file__).resolve().parent.parent
+REVIEW_ENV = "POSTA_REVIEW_DIR"
 BUSINESS_ENV = "POSTA_BUSINESS"
 
 
@@ -100,6 +101,12 @@ def business_dir() -> Path:
     repository), else the demo at the repository's root. It holds business.yml, topics.yml
     and the Rasa project (domain.yml, config.yml, data/, tests/stories/, eval/)."""
     return ROOT / os.environ.get(BUSINESS_ENV, ".")
+
+
+def review_dir() -> Path:
+    """Where the review files go (data/review/, tests/stories/, results/review/ under it):
+    $POSTA_REVIEW_DIR, else the business's directory, where the designer works."""
+    return Path(os.environ.get(REVIEW_ENV) or business_dir())
 
 
 def load(path: Optional[os.PathLike] = None) -> BusinessConfig:

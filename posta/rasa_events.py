@@ -16,6 +16,7 @@ T = TypeVar("T")
 
 # Text Rasa gives an external event (`POST .../trigger_intent`) it logs as a user message.
 EXTERNAL_PREFIX = "EXTERNAL: "
+HANDOFF_ACTION = "action_handoff"
 HANDBACK_ACTION = "action_handback"
 # Marks a session the tracker store started only to keep long conversations fast
 # (channels.tracker_store); it is not a new conversation.

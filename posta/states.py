@@ -45,6 +45,7 @@ class CaseEventKind(StrEnum):
     HANDED_BACK = "handed_back"
     SEND_FAILED = "send_failed"  # a message about the case could not be delivered
     QUEUE_TOLD = "queue_told"  # the customer was told their place in the queue (detail: the place)
+    REVIEWED = "reviewed"  # an admin chose the case's lesson on the review page (posta.review)
 
 
 class Purpose(StrEnum):

@@ -23,15 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
-import yaml
-
 from posta import config as business_config
+from posta import rasa_data
 from posta import topics as topics_module
 from posta.config import LANGUAGES, ConfigError
+from posta.rasa_events import HANDOFF_ACTION as HANDOFF
 from posta.topics import Topics
 
 SENT_BY_THE_CORE = frozenset({"handback", topics_module.MEDIA, topics_module.OUT_OF_SCOPE})
-HANDOFF = "action_handoff"
 SAFETY = "utter_safety_"
 # The responses the core sends itself, with the placeholders it fills in.
 CORE_RESPONSES = {
@@ -63,7 +62,7 @@ class Problem:
 def check(root: Path = None) -> List[Problem]:
     """Every problem of the business in `root` (default: the one this process serves)."""
     root = Path(root or business_config.business_dir())
-    domain = _yaml(root / "domain.yml")
+    domain = rasa_data.read(root / "domain.yml")
     try:
         topics = topics_module.load(root / topics_module.FILE)
     except ConfigError as error:
@@ -78,7 +77,7 @@ def check(root: Path = None) -> List[Problem]:
 
 
 def _topics(topics: Topics, domain: Dict[str, Any]) -> Iterator[Problem]:
-    intents = set(_names(domain.get("intents")))
+    intents = set(rasa_data.names(domain.get("intents")))
     for topic in topics.topics.values():
         missing = [lang for lang in LANGUAGES if not topic.labels.get(lang)]
         if missing:
@@ -115,7 +114,7 @@ def _patterns(entry: str, phrases) -> Iterator[Problem]:
 
 def _intents(topics: Topics, domain: Dict[str, Any]) -> Iterator[Problem]:
     known = topics.intent_topics.keys() | topics.small_talk | topics.handoff_intents | SENT_BY_THE_CORE
-    intents = _names(domain.get("intents"))
+    intents = rasa_data.names(domain.get("intents"))
     for intent in intents:
         if intent not in known:
             yield Problem(
@@ -154,13 +153,8 @@ def _responses(domain: Dict[str, Any], topics: Topics) -> Iterator[Problem]:
 
 
 def _rules(root: Path, topics: Topics, domain: Dict[str, Any]) -> Iterator[Problem]:
-    handed_off = set()
-    for path in sorted((root / "data").rglob("*.yml")):
-        for rule in _yaml(path).get("rules") or []:
-            steps = [next(iter(step.items())) for step in rule.get("steps") or [] if step]
-            if len(steps) == 2 and steps[0][0] == "intent" and steps[1] == ("action", HANDOFF):
-                handed_off.add(steps[0][1])
-    intents = set(_names(domain.get("intents"))) | {topics_module.FALLBACK}
+    handed_off = {intent for intent, actions in rasa_data.answers(root).items() if actions == (HANDOFF,)}
+    intents = set(rasa_data.names(domain.get("intents"))) | {topics_module.FALLBACK}
     for intent in sorted((topics.handoff_intents & intents) - handed_off):
         topic = topics.topic_of(intent)
         why = f"sensitive topic {topic}" if topic in topics.sensitive_topics else "a person must answer it"
@@ -188,14 +182,6 @@ def _teams(topics: Topics, loaded: business_config.BusinessConfig) -> Iterator[P
             f"list it under the `topics:` of the team that handles it (now its cases go to "
             f"default_team {loaded.default_team} without anyone choosing it)",
         )
-
-
-def _names(items: Any) -> List[str]:
-    return [next(iter(item)) if isinstance(item, dict) else str(item) for item in items or []]
-
-
-def _yaml(path: Path) -> Dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
 def main() -> int:

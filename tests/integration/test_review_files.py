@@ -1,17 +1,22 @@
-"""What `make review` writes is Rasa YAML the designer can take: uncommented, `rasa data
-validate` accepts it beside the project's own data (the real CLI, the demo's files)."""
+"""What `make review` writes is Rasa the designer can take: uncommented, its examples pass
+`rasa data validate` beside the project's own data, and its stories run in `rasa test`
+(the real CLI, the demo's files and model)."""
 
 import shutil
 import subprocess
 from types import SimpleNamespace
 
-from deploy.processes import RASA, ROOT
+import yaml
+
+from deploy.processes import PYTHON, RASA, ROOT, model
+from harness.phones import Phone, case_of, taken
 from posta import review
 
 
 def test_uncommented_review_examples_validate(tmp_path):
     judged = SimpleNamespace(judgment="bot", judged_topic="hours")
-    found = [review.Reviewed(judged, ["abren el feriado del 8? <name> pregunta", "y mañana?"], 0.3, 0.0)]
+    asked = ("abren el feriado del 8? <name> pregunta", "y mañana? a las 9?")
+    found = [review.Reviewed(judged, [review.Turn(text, "nlu_fallback")]) for text in asked]
     written = review.nlu_review(found, "2026-12-01")
     # What the designer does: uncomment the example blocks (the header stays a comment).
     lines = [line[2:] if line.startswith(("# - intent", "#   ")) else line for line in written.splitlines()]
@@ -37,3 +42,72 @@ def test_uncommented_review_examples_validate(tmp_path):
     )
     assert checked.returncode == 0, checked.stdout[-2000:] + checked.stderr[-2000:]
     assert "- intent: ask_hours" in (tmp_path / "data" / "review.yml").read_text()
+
+
+def test_make_review_writes_stories_that_rasa_test_runs(stack, cases, ana, tmp_path):
+    """Judged on WhatsApp, through the real servers; then `make review`'s command and the real
+    `rasa test` on what it wrote: the handoff that was right passes as it happened, the
+    question the person judged the bot could answer passes as an answer, and a wrong lesson
+    chosen on the review page fails, so CI would hold the designer to it."""
+    sore = Phone(stack, name="Marta Gil")  # the name the customer's WhatsApp profile shows
+    sore.text("hola")
+    sore.wait()
+    needed = taken(cases, sore, ana)
+    ana.text("listo")
+    ana.wait_for_text("¿hacía falta una persona?")
+    ana.press(f"posta:judge:{needed.id}:needed", "Sí")
+    ana.wait_for_text("anotado en el caso")
+
+    asked = Phone(stack, name="Pedro")
+    could = taken(cases, asked, ana)
+    asked.text("a que hora abren los sabados?")
+    ana.wait_for_text("a que hora abren")
+    panel = stack.panel_session("Ana", "ana-demo")
+    assert panel.post(f"{stack.panel_url}/cases/{could.id}/handback", json={}).json()["ok"]
+    assert panel.post(f"{stack.panel_url}/cases/{could.id}/judge", json={"text": "bot:hours"}).json()["ok"]
+
+    quiet = Phone(stack, name="Sin escalar")
+    quiet.text("hola")
+    quiet.wait()
+    ana.text(f"tomar {quiet.number}")
+    ana.wait_for_text("Tomaste el caso")
+    flagged = case_of(cases, quiet)
+    admin = stack.panel_session("Carla", "carla-demo")
+    wrong = {"choice": "story", "intent": "complaint"}  # "hola" is no complaint: the model disagrees
+    assert admin.post(f"{stack.panel_url}/review/{flagged.id}", json=wrong).json()["ok"]
+
+    made = subprocess.run(
+        [PYTHON, "-m", "posta.review", "--days", "1", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
+    written = next((tmp_path / "tests" / "stories").glob("test_review_*.yml"))
+    stories = {s["story"].split(":")[0]: s for s in yaml.safe_load(written.read_text())["stories"]}
+    assert stories[f"case {needed.id}"]["steps"] == [
+        {"user": "hola", "intent": "greet"},
+        {"action": "utter_greet"},
+        {"user": "quiero hablar con una persona", "intent": "request_human"},
+        {"action": "action_handoff"},
+    ]
+    assert "Marta" not in written.read_text() and "Pedro" not in written.read_text()
+
+    def rasa_test(names):
+        """`rasa test` (as make test-stories runs it) on the stories of these cases only: the
+        shared test database holds other tests' cases too."""
+        chosen = tmp_path / f"test_chosen_{len(names)}.yml"  # rasa test reads test_* files only
+        chosen.write_text(yaml.safe_dump({"version": "3.1", "stories": [stories[n] for n in names]}))
+        out = tmp_path / f"results-{len(names)}"
+        command = [RASA, "test", "core", "--model", str(model()), "--stories", str(chosen), "--e2e"]
+        command += ["--fail-on-prediction-errors", "--out", str(out)]
+        return subprocess.run(command, cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=600), out
+
+    kept = [f"case {needed.id}", f"case {could.id}"]
+    passed, _ = rasa_test(kept)
+    assert passed.returncode == 0, passed.stdout[-3000:] + passed.stderr[-3000:]
+    failed, out = rasa_test(kept + [f"case {flagged.id}"])
+    assert failed.returncode != 0
+    assert "intent: complaint  # predicted: greet: hola" in failed.stdout + failed.stderr
