@@ -32,7 +32,8 @@ from sanic.response import HTTPResponse
 
 from channels import services as posta_services
 from channels.services import services
-from posta import commands, judgments, media, rasa_events, reports, texts, thread, web
+from posta import commands, judgments, media, rasa_events, reports, review, texts, thread, web
+from posta import config as business_config
 from posta.accounts import SESSION_LIFETIME, Accounts, Login, LoginLimits, check_login, is_demo
 from posta.config import Agent
 from posta.desk import DeskError
@@ -202,9 +203,7 @@ class PanelInput(InputChannel):
         @panel.route("/cases/<case_id:int>/<action:str>", methods=["POST"])
         @signed_in
         async def act(request: Request, agent: Agent, case_id: int, action: str) -> HTTPResponse:
-            if not self.accounts.csrf_ok(
-                request.cookies.get(COOKIE), request.headers.get("X-CSRF-Token") or request.form.get("csrf")
-            ):
+            if not self._csrf_ok(request):
                 return response.json({"error": "CSRF token missing or wrong"}, status=403)
             case = self._case(request, agent, case_id)
             if case is None:
@@ -274,9 +273,7 @@ class PanelInput(InputChannel):
         @panel.route("/customers/<phone:str>/erase", methods=["POST"])
         @signed_in
         async def erase(request: Request, agent: Agent, phone: str) -> HTTPResponse:
-            if not self.accounts.csrf_ok(
-                request.cookies.get(COOKIE), request.headers.get("X-CSRF-Token") or request.form.get("csrf")
-            ):
+            if not self._csrf_ok(request):
                 return response.json({"error": "CSRF token missing or wrong"}, status=403)
             try:
                 rows = await asyncio.to_thread(services(request.app).desk.erase, agent, phone)
@@ -304,6 +301,80 @@ class PanelInput(InputChannel):
         @signed_in
         async def reports_json(request: Request, agent: Agent) -> HTTPResponse:
             return response.json(self._report(request).as_dict())
+
+        @panel.route("/review", methods=["GET"])
+        @signed_in
+        async def review_page(request: Request, agent: Agent) -> HTTPResponse:
+            """The designer's loop for admins: the period's judged and flagged cases, each
+            with one-click choices that write its lesson into the business's files."""
+            if not agent.is_admin:
+                return response.text("Forbidden: admins only", status=403)
+            first, last = self._period(request)
+            reviewed, day = await asyncio.to_thread(self._reviewed, request)
+            business = business_config.business_dir()
+            return self._page(
+                request,
+                agent,
+                "review.html",
+                items=[_review_json(r, agent.language) for r in reviewed],
+                intents=review.intents(business),
+                thresholds={d: review.threshold_rows(reviewed, d) for d in ("fallback", "sensitive")},
+                current=review.current_thresholds(business),
+                first=first,
+                last=last,
+                day=day,
+            )
+
+        @panel.route("/api/review", methods=["GET"])
+        @signed_in
+        async def review_json(request: Request, agent: Agent) -> HTTPResponse:
+            if not agent.is_admin:
+                return response.json({"error": "admins only"}, status=403)
+            reviewed, day = await asyncio.to_thread(self._reviewed, request)
+            return response.json({"day": day, "items": [_review_json(r, agent.language) for r in reviewed]})
+
+        @panel.route("/review/<case_id:int>", methods=["POST"])
+        @signed_in
+        async def review_choice(request: Request, agent: Agent, case_id: int) -> HTTPResponse:
+            """One click: this case's lesson (an example, a story, both, or none), kept on the
+            case and written with the period's others into the day's review files."""
+            if not self._csrf_ok(request):
+                return response.json({"error": "CSRF token missing or wrong"}, status=403)
+            if not agent.is_admin:
+                return response.json({"error": "admins only"}, status=403)
+            body = request.json or {}
+            choice, intent = body.get("choice"), body.get("intent")
+            if choice not in review.CHOICES or (
+                choice != "skip" and intent not in review.intents(business_config.business_dir())
+            ):
+                return response.json({"error": "choose both, example, story or skip, and an intent"}, status=400)
+            store = services(request.app).store
+            if store.get(case_id) is None:
+                return response.json({"error": "not found"}, status=404)
+            await asyncio.to_thread(
+                store.record, case_id, CaseEventKind.REVIEWED, agent.name, {"choice": choice, "intent": intent}
+            )
+            reviewed, day = await asyncio.to_thread(self._reviewed, request)
+            written = await asyncio.to_thread(review.write, reviewed, business_config.business_dir(), day)
+            item = next((r for r in reviewed if r.case.id == case_id), None)
+            return response.json(
+                {
+                    "ok": True,
+                    "files": [str(p.relative_to(business_config.review_dir())) for p in written],
+                    "item": item and _review_json(item, agent.language),
+                }
+            )
+
+        @panel.route("/review/files/<kind:str>", methods=["GET"])
+        @signed_in
+        async def review_file(request: Request, agent: Agent, kind: str) -> HTTPResponse:
+            """A review file as it stands, to take from a server the designer does not work on."""
+            if not agent.is_admin or kind not in review.FILES:
+                return response.text("Not found", status=404)
+            reviewed, day = await asyncio.to_thread(self._reviewed, request)
+            path, text = review.files(reviewed, business_config.business_dir(), day)[kind]
+            headers = {"Content-Disposition": f'attachment; filename="{path.name}"'}
+            return response.text(text, headers=headers)
 
         return panel
 
@@ -387,17 +458,32 @@ class PanelInput(InputChannel):
         )
         return done.text
 
+    def _csrf_ok(self, request: Request) -> bool:
+        return self.accounts.csrf_ok(
+            request.cookies.get(COOKIE), request.headers.get("X-CSRF-Token") or request.form.get("csrf")
+        )
+
+    def _reviewed(self, request: Request):
+        """The period's judged and flagged cases, and the day the review files are named by."""
+        config = services(request.app).config
+        start, end = self._bounds(request)
+        found = review.collect(services(request.app).store, [a.name for a in config.agents], start, end)
+        return found, datetime.now(config.timezone).date().isoformat()
+
     def _period(self, request: Request):
         """The days asked for (from, to, both included); the last seven by default."""
         today = datetime.now(services(request.app).config.timezone).date()
         return (_date(request.args.get("from"), today - timedelta(days=6)), _date(request.args.get("to"), today))
 
-    def _report(self, request: Request) -> reports.Report:
-        config = services(request.app).config
+    def _bounds(self, request: Request):
+        """The period asked for as instants: from the first day's midnight to the last's end."""
+        tz = services(request.app).config.timezone
         first, last = self._period(request)
-        start = datetime.combine(first, datetime.min.time(), tzinfo=config.timezone)
-        end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=config.timezone)
-        return reports.build(services(request.app).store, config, start, end)
+        start = datetime.combine(first, datetime.min.time(), tzinfo=tz)
+        return start, datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+
+    def _report(self, request: Request) -> reports.Report:
+        return reports.build(services(request.app).store, services(request.app).config, *self._bounds(request))
 
 
 def _signed_in(channel: PanelInput, handler):
@@ -494,3 +580,31 @@ def _bars(items, unit: str = ""):
     return [
         {"label": label, "value": value, "unit": unit, "width": round(100 * value / top, 1)} for label, value in items
     ]
+
+
+def _review_json(item: review.Reviewed, lang: str) -> Dict[str, Any]:
+    taught = review.lesson(item)
+    asked = len(item.turns) + item.asked
+    return {
+        "case": item.case.id,
+        "customer": item.case.who,
+        "reason": item.case.reason,
+        "reason_label": texts.label("reason_" + item.case.reason, lang),
+        "because": item.because,
+        "judged_by": item.case.judged_by,
+        "judged_topic": item.case.judged_topic and texts.topic_name(item.case.judged_topic, lang),
+        "turns": [
+            {
+                "text": t.text,
+                "intent": t.intent,
+                "confidence": t.confidence,
+                "actions": list(t.actions),
+                "in_question": i == asked,
+            }
+            for i, t in enumerate(item.turns)
+        ],
+        "lesson": taught and {"intent": taught.intent, "example": taught.example, "story": taught.story},
+        "chosen": (item.chosen or {}).get("choice"),
+        "chosen_by": item.chosen_by,
+        "replayable": not item.form,
+    }

@@ -3,12 +3,13 @@
 import time
 
 import requests
+import yaml
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from harness.phones import Phone
+from harness.phones import Phone, case_of, taken
 
 WAIT = 25
 
@@ -241,3 +242,58 @@ def test_the_panel_shows_a_photo_offers_a_voice_note_and_sends_a_document(stack,
     [sent] = customer.wait(lambda new: any(b["type"] == "document" for b in new))[-1:]
     assert sent["document"]["filename"] == "presupuesto.pdf"
     assert stack.graph.media_of(sent).content == document.read_bytes()
+
+
+def test_an_admin_turns_judged_and_flagged_cases_into_lessons_on_the_review_page(
+    stack, cases, ana, chrome, screenshots
+):
+    # Asked for a person at once, then asked them what the bot knows; judged so in the panel.
+    asked = Phone(stack, name="Lucía Paz")
+    case = taken(cases, asked, ana)
+    asked.text("a que hora abren los sabados? soy Lucía, mi cel 11 4455 6677")
+    ana.wait_for_text("a que hora abren")
+    admin = stack.panel_session("Carla", "carla-demo")
+    panel = stack.panel_session("Ana", "ana-demo")
+    assert panel.post(f"{stack.panel_url}/cases/{case.id}/handback", json={}).json()["ok"]
+    assert panel.post(f"{stack.panel_url}/cases/{case.id}/judge", json={"text": "bot:hours"}).json()["ok"]
+    # The bot answered a return as policy; a person stepped in without an escalation.
+    quiet = Phone(stack, name="Sin escalar")
+    quiet.text("si no me gustan los puedo cambiar?")
+    quiet.wait()
+    ana.text(f"tomar {quiet.number}")
+    ana.wait_for_text("Tomaste el caso")
+    flagged = case_of(cases, quiet)
+
+    assert panel.get(f"{stack.panel_url}/review").status_code == 403  # admins only
+    log_in(chrome, stack, "Carla", "carla-demo")
+    chrome.get(f"{stack.panel_url}/review")
+    card = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, f'.review[data-case="{flagged.id}"]'))
+    assert "Espera una elección" in card.text and "si no me gustan los puedo cambiar?" in card.text
+    Select(card.find_element(By.CSS_SELECTOR, "select.intent")).select_by_visible_text("return_request")
+    card.find_element(By.CSS_SELECTOR, 'button[data-choice="both"]').click()
+    until(chrome, lambda d: "Escrito" in d.find_element(By.ID, "flash").text)
+    judged = chrome.find_element(By.CSS_SELECTOR, f'.review[data-case="{case.id}"]')
+    assert "a que hora abren los sabados? soy <name>, mi cel <phone>" in judged.text  # masked as written
+    chrome.save_screenshot(str(screenshots / "panel-review.png"))
+
+    day = admin.get(f"{stack.panel_url}/api/review").json()["day"]
+    written = stack.work / "review"
+    stories = yaml.safe_load((written / "tests" / "stories" / f"test_review_{day}.yml").read_text())
+    steps = {s["story"].split(":")[0]: s["steps"] for s in stories["stories"]}
+    assert steps[f"case {flagged.id}"][-2:] == [
+        {"user": "si no me gustan los puedo cambiar?", "intent": "return_request"},
+        {"action": "action_handoff"},
+    ]
+    assert steps[f"case {case.id}"] == [
+        {"user": "a que hora abren los sabados? soy <name>, mi cel <phone>", "intent": "ask_hours"},
+        {"action": "action_answer_hours"},
+    ]
+    nlu = (written / "data" / "review" / f"review-{day}.yml").read_text()
+    assert "# - intent: return_request\n#   examples: |\n#     - si no me gustan los puedo cambiar?" in nlu
+    assert "Lucía" not in nlu and "4455" not in nlu
+    assert cases.history(flagged.id)[-1].actor == "Carla"  # the choice is kept on the case
+
+    chrome.get(f"{stack.panel_url}/reports")
+    until(chrome, lambda d: d.find_element(By.ID, "chart-precision"))
+    chrome.execute_script("arguments[0].scrollIntoView()", chrome.find_element(By.ID, "precision"))
+    chrome.save_screenshot(str(screenshots / "panel-precision.png"))
