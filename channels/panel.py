@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 
 from channels import services as posta_services
 from channels.services import services
-from posta import commands, judgments, media, rasa_events, reports, review, texts, thread, web
+from posta import commands, judgments, media, rasa_events, ratings, reports, review, texts, thread, web
 from posta import config as business_config
 from posta.accounts import SESSION_LIFETIME, Accounts, Login, LoginLimits, check_login, is_demo
 from posta.config import Agent
@@ -333,30 +333,27 @@ class PanelInput(InputChannel):
             reviewed, day = await asyncio.to_thread(self._reviewed, request)
             return response.json({"day": day, "items": [_review_json(r, agent.language) for r in reviewed]})
 
-        @panel.route("/review/<case_id:int>", methods=["POST"])
+        @panel.route("/review/<subject:str>", methods=["POST"])
         @signed_in
-        async def review_choice(request: Request, agent: Agent, case_id: int) -> HTTPResponse:
-            """One click: this case's lesson (an example, a story, both, or none), kept on the
-            case and written with the period's others into the day's review files."""
+        async def review_choice(request: Request, agent: Agent, subject: str) -> HTTPResponse:
+            """One click: the lesson of a case or a low-rated conversation (case-12, rating-3):
+            an example, a story, both, or none; kept with it and written with the period's
+            others into the day's review files."""
             if not self._csrf_ok(request):
                 return response.json({"error": "CSRF token missing or wrong"}, status=403)
             if not agent.is_admin:
                 return response.json({"error": "admins only"}, status=403)
             body = request.json or {}
-            choice, intent = body.get("choice"), body.get("intent")
-            if choice not in review.CHOICES or (
-                choice != "skip" and intent not in review.intents(business_config.business_dir())
+            choice = {"choice": body.get("choice"), "intent": body.get("intent")}
+            if choice["choice"] not in review.CHOICES or (
+                choice["choice"] != "skip" and choice["intent"] not in review.intents(business_config.business_dir())
             ):
                 return response.json({"error": "choose both, example, story or skip, and an intent"}, status=400)
-            store = services(request.app).store
-            if store.get(case_id) is None:
+            if not await asyncio.to_thread(_keep_choice, services(request.app).store, subject, choice, agent.name):
                 return response.json({"error": "not found"}, status=404)
-            await asyncio.to_thread(
-                store.record, case_id, CaseEventKind.REVIEWED, agent.name, {"choice": choice, "intent": intent}
-            )
             reviewed, day = await asyncio.to_thread(self._reviewed, request)
             written = await asyncio.to_thread(review.write, reviewed, business_config.business_dir(), day)
-            item = next((r for r in reviewed if r.case.id == case_id), None)
+            item = next((r for r in reviewed if r.subject == subject), None)
             return response.json(
                 {
                     "ok": True,
@@ -582,17 +579,30 @@ def _bars(items, unit: str = ""):
     ]
 
 
+def _keep_choice(store, subject: str, choice: Dict[str, Any], by: str) -> bool:
+    """Keeps a review page's choice with what it is about; False if there is no such thing."""
+    kind, _, number = subject.partition("-")
+    if not number.isdigit():
+        return False
+    if kind == "case" and store.get(int(number)):
+        store.record(int(number), CaseEventKind.REVIEWED, by, choice)
+        return True
+    return kind == "rating" and ratings.BotRatings(store.engine).choose(int(number), choice, by)
+
+
 def _review_json(item: review.Reviewed, lang: str) -> Dict[str, Any]:
     taught = review.lesson(item)
     asked = len(item.turns) + item.asked
+    case = item.case
     return {
-        "case": item.case.id,
-        "customer": item.case.who,
-        "reason": item.case.reason,
-        "reason_label": texts.label("reason_" + item.case.reason, lang),
+        "subject": item.subject,
+        "case": case and case.id,
+        "customer": case.who if case else item.rating.conversation_id,
+        "reason": item.reason,
+        "reason_label": texts.label("reason_" + item.reason, lang),
         "because": item.because,
-        "judged_by": item.case.judged_by,
-        "judged_topic": item.case.judged_topic and texts.topic_name(item.case.judged_topic, lang),
+        "judged_by": case and case.judged_by,
+        "judged_topic": case and case.judged_topic and texts.topic_name(case.judged_topic, lang),
         "turns": [
             {
                 "text": t.text,

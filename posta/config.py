@@ -79,6 +79,7 @@ class BusinessConfig:
     # Approved WhatsApp templates by use: agent_new_case, agent_digest, customer_followup
     whatsapp_templates: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     escalate_after_minutes: Optional[int] = None  # a case nobody answered by then is moved on
+    rate_bot_after_minutes: Optional[int] = None  # "how did we do?" after a bot-only conversation this quiet
     retention_days: Optional[int] = None  # closed, quiet conversations older than this are erased
 
     def team_for_topic(self, topic: str) -> str:
@@ -164,6 +165,7 @@ def _parse(raw: dict) -> BusinessConfig:
         agents=agents,
         whatsapp_templates=_templates((raw.get("whatsapp") or {}).get("templates") or {}),
         escalate_after_minutes=_positive(raw.get("escalate_after_minutes"), "escalate_after_minutes"),
+        rate_bot_after_minutes=_positive(raw.get("rate_bot_after_minutes"), "rate_bot_after_minutes"),
         retention_days=_positive((raw.get("privacy") or {}).get("retention_days"), "privacy.retention_days"),
     )
 

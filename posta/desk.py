@@ -423,14 +423,7 @@ class Desk:
     async def _take_over(self, conversation_id: str, by: str, events: Optional[List[Dict[str, Any]]] = None) -> Case:
         """Opens an `agent_takeover` case for a conversation the bot did not escalate."""
         events = rasa_events.load(self.engine, conversation_id) if events is None else events
-        lang = next(
-            (
-                e.get("value")
-                for e in reversed(events)
-                if e.get("event") == "slot" and e.get("name") == "language" and e.get("value")
-            ),
-            self.config.default_language,
-        )
+        lang = rasa_events.language(events, self.config.default_language)
         summary = summaries.build(
             events,
             conversation_id=conversation_id,

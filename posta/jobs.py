@@ -7,6 +7,9 @@
 - A customer waiting in a queue whose place has halved since they were told it (from 4th
   to 2nd, say) is told the new place and estimate, once per place; smaller moves are not
   worth a message.
+- A customer the bot served alone (it answered their question; no person took part) is
+  asked "how did we do?" once their conversation has been quiet `rate_bot_after_minutes`,
+  inside their 24-hour window, once per conversation (posta.ratings.BotRatings).
 - Every day, conversations closed and quiet for `retention_days` are erased.
 
 Each run is claimed by inserting its key into `posta_job_runs` (ON CONFLICT DO NOTHING):
@@ -21,7 +24,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import List
 
-from posta import alerts, handoff, privacy, routing, texts
+from posta import alerts, handoff, privacy, rasa_events, ratings, routing, summary, texts
 from posta.config import Agent, BusinessConfig
 from posta.db import insert, utcnow
 from posta.schema import job_runs
@@ -53,6 +56,7 @@ def run_due(config: BusinessConfig, store: CaseStore, outbox: Outbox, contacts: 
     ran += opening_digests(config, store, outbox, contacts, now)
     ran += escalations(config, store, outbox, contacts, now)
     ran += queue_updates(config, store, outbox, now)
+    ran += bot_ratings(config, store, outbox, contacts, now)
     ran += retention(config, store, now)
     return ran
 
@@ -76,6 +80,37 @@ def queue_updates(config, store, outbox, now) -> List[str]:
         alerts.tell_customer(outbox, case, line, key)
         ran.append(key)
     return ran
+
+
+def bot_ratings(config, store, outbox, contacts, now) -> List[str]:
+    minutes = config.rate_bot_after_minutes
+    if not minutes:
+        return []
+    ran = []
+    window = now - timedelta(hours=23)  # the answer must still fit in their 24-hour window
+    for conversation in rasa_events.quiet_since(store.engine, now - timedelta(minutes=minutes), after=window):
+        events = rasa_events.load(store.engine, conversation)
+        stretch = summary.current_window(events)
+        started = next((e.get("timestamp") for e in stretch if e.get("timestamp")), None)
+        if started is None or not _served_alone(store, conversation, stretch, min(started, window.timestamp())):
+            continue
+        if not contacts.window_open(conversation, now) or not once(store, f"rate-bot:{conversation}:{started}"):
+            continue
+        ratings.BotRatings(store.engine).ask(
+            outbox, conversation, rasa_events.language(events, config.default_language)
+        )
+        ran.append(f"rate-bot:{conversation}")
+    return ran
+
+
+def _served_alone(store, conversation: str, stretch, since: float) -> bool:
+    """The bot answered a question of this stretch of conversation, and no person took part
+    in it or in the day before (they were asked about that case)."""
+    latest = store.latest_case_for(conversation)
+    if latest and (latest.closed_at or latest.created_at).timestamp() >= since:
+        return False
+    answered = summary.build(stretch, conversation_id=conversation, reason="", topic="", language="").answered
+    return bool(answered)
 
 
 def opening_digests(config, store, outbox, contacts, now) -> List[str]:

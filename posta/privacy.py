@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from posta import rasa_events
 from posta.db import utcnow
 from posta.phones import mask_phone
-from posta.schema import agent_state, case_events, cases, contacts, inbox, media, outbox
+from posta.schema import agent_state, bot_ratings, case_events, cases, contacts, inbox, media, outbox
 from posta.states import OPEN_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,9 @@ def erase(engine: Engine, conversation_id: str) -> Dict[str, int]:
         ).rowcount
         counts["contacts"] = conn.execute(contacts.delete().where(contacts.c.phone == conversation_id)).rowcount
         counts["media"] = conn.execute(media.delete().where(media.c.conversation_id == conversation_id)).rowcount
+        counts["bot_ratings"] = conn.execute(
+            bot_ratings.delete().where(bot_ratings.c.conversation_id == conversation_id)
+        ).rowcount
         counts["events"] = rasa_events.erase(conn, conversation_id)
     logger.info("erased customer %s: %s", mask_phone(conversation_id), counts)
     return counts

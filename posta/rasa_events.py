@@ -80,13 +80,16 @@ def erase(conn: Connection, conversation_id: str) -> int:
     return conn.execute(sa.text("DELETE FROM events WHERE sender_id = :s"), {"s": conversation_id}).rowcount
 
 
-def quiet_since(engine: Engine, cutoff: datetime) -> List[str]:
-    """Conversations whose last event is older than `cutoff`."""
-    query = sa.text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff")
+def quiet_since(engine: Engine, cutoff: datetime, after: Optional[datetime] = None) -> List[str]:
+    """Conversations whose last event is older than `cutoff` (and newer than `after`)."""
+    query = sa.text(
+        "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff AND MAX(timestamp) > :after"
+    )
+    bounds = {"cutoff": cutoff.timestamp(), "after": after.timestamp() if after else 0}
 
     def read() -> List[str]:
         with engine.connect() as conn:
-            return [row[0] for row in conn.execute(query, {"cutoff": cutoff.timestamp()})]
+            return [row[0] for row in conn.execute(query, bounds)]
 
     return _before_first_write(read, [])
 
@@ -171,6 +174,18 @@ def with_history(stored: Sequence[Event], current: Sequence[Event]) -> List[Even
     came before them."""
     first = next((e["timestamp"] for e in current if e.get("timestamp") is not None), None)
     return [e for e in stored if first is None or (e.get("timestamp") or 0) < first] + list(current)
+
+
+def language(events: Sequence[Event], default: str) -> str:
+    """The customer's language as the bot last set it (the `language` slot)."""
+    return next(
+        (
+            e.get("value")
+            for e in reversed(events)
+            if e.get("event") == "slot" and e.get("name") == "language" and e.get("value")
+        ),
+        default,
+    )
 
 
 def last_response(events: Sequence[Event]) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import sqlalchemy as sa
 
-from posta import judgments, rasa_events, texts
+from posta import judgments, rasa_events, ratings, texts
 from posta.config import BusinessConfig
 from posta.hours import business_now
 from posta.schema import outbox
@@ -84,7 +84,9 @@ class Report:
     # Was each handoff needed? By reason: handoffs, judged, judged needed, precision.
     precision: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     judged_share: Optional[float] = None  # judged / handoffs
-    possible_misses: int = 0  # takeovers the bot did not escalate, requests right after an answer
+    # Takeovers the bot did not escalate, requests right after an answer, bot-only
+    # conversations rated low.
+    possible_misses: int = 0
     by_day: List[Dict[str, Any]] = field(default_factory=list)  # the trend: day, handoffs, judged, precision
 
     def as_dict(self) -> dict:
@@ -121,7 +123,8 @@ def build(store: CaseStore, config: BusinessConfig, start: datetime, end: dateti
         ratings=Ratings.of(period),
         precision=judgments.precision(period),
         judged_share=round(sum(1 for c in period if c.judgment) / len(period), 3) if period else None,
-        possible_misses=sum(1 for c in period if judgments.possible_miss(c)),
+        possible_misses=sum(1 for c in period if judgments.possible_miss(c))
+        + len(ratings.BotRatings(store.engine).low_between(start, end)),
         by_day=_by_day(period, config),
     )
 

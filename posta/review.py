@@ -34,7 +34,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 import yaml
 
 from posta import config as business_config
-from posta import judgments, rasa_data, rasa_events
+from posta import judgments, rasa_data, rasa_events, ratings
 from posta import topics as topics_module
 from posta.states import CaseEventKind, Reason
 from posta.store import Case, CaseStore
@@ -46,6 +46,7 @@ CANDIDATES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 NOT_STEPS = ("action_listen", "action_session_start", "action_unlikely_intent", "action_extract_slots")
 CHOICES = ("both", "example", "story", "skip")
 SENT_BY_POSTA = ("handback", topics_module.MEDIA)
+LOW_RATING = "low_rating"  # why a bot-only conversation is reviewed
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ class Lesson:
 
 @dataclass(frozen=True)
 class Reviewed:
-    case: Case
+    """A judged or flagged case, or a conversation the bot handled alone that was rated low."""
+
+    case: Optional[Case]
     turns: List[Turn]  # the bot's part of the conversation, up to the message that opened the case
     asked: int = -1  # which turn is the message in question
     form: bool = False  # a form ran in it: no story (its slots are not replayed)
@@ -77,6 +80,20 @@ class Reviewed:
     chosen_by: Optional[str] = None
     because: str = field(default="")  # why it is here: judged, or which possible miss
     opening: Optional[Turn] = None  # the message that opened the case (default: the last turn)
+    rating: Optional[ratings.BotRating] = None  # when it is a bot-only conversation rated low
+
+    @property
+    def subject(self) -> str:
+        """What the review is about, as the page and the story name it: case-12, rating-3."""
+        return f"case-{self.case.id}" if self.case else f"rating-{self.rating.id}"
+
+    @property
+    def judgment(self) -> Optional[str]:
+        return self.case.judgment if self.case else None
+
+    @property
+    def reason(self) -> str:
+        return self.case.reason if self.case else LOW_RATING
 
     @property
     def question(self) -> Optional[Turn]:
@@ -126,6 +143,20 @@ def collect(store: CaseStore, names: Sequence[str], start: datetime, end: dateti
                 chosen_by=chosen.actor if chosen else None,
                 because=f"judged_{case.judgment}" if case.judgment else f"miss_{case.reason}",
                 opening=opening,
+            )
+        )
+    for rated in ratings.BotRatings(store.engine).low_between(start, end):
+        events = rasa_events.load(store.engine, rated.conversation_id)
+        turns, form = bot_part(events, rated.asked_at.timestamp(), names)
+        found.append(
+            Reviewed(
+                case=None,
+                turns=turns,
+                form=form,
+                chosen=rated.lesson,
+                chosen_by=rated.lesson_by,
+                because=f"miss_{LOW_RATING}",
+                rating=rated,
             )
         )
     return found
@@ -207,6 +238,8 @@ def lesson(item: Reviewed) -> Optional[Lesson]:
             return None
         return Lesson(item.chosen["intent"], choice in ("both", "example"), choice in ("both", "story"))
     business, case = topics_module.current(), item.case
+    if case is None:
+        return None  # rated low after the bot alone: only a person can say what went wrong
     if case.judgment == judgments.BOT and case.judged_topic in business.topics:
         intents = business.topics[case.judged_topic].intents
         asked_for_a_person = item.question and item.question.intent in business.request_intents
@@ -233,7 +266,7 @@ def story(item: Reviewed, taught: Lesson, answers: Mapping[str, Tuple[str, ...]]
     for turn in turns:
         steps.append({"intent": turn.intent} if turn.pressed else {"user": turn.text, "intent": turn.intent})
         steps += [{"action": action} for action in turn.actions]
-    return {"story": f"case {item.case.id}: {item.because} ({taught.intent})", "steps": steps}
+    return {"story": f"{item.subject}: {item.because} ({taught.intent})", "steps": steps}
 
 
 def nlu_review(reviewed: Sequence[Reviewed], day: str) -> str:
@@ -278,17 +311,17 @@ def threshold_rows(reviewed: Sequence[Reviewed], decision: str, candidates: Sequ
         missed = unnecessary = 0
         for item in reviewed:
             score = item.confidence if decision == "fallback" else item.sensitive_mass
-            if score is None or not item.case.judgment:
+            if score is None or not item.judgment:
                 continue
             hands_off = score < threshold if decision == "fallback" else score >= threshold
-            missed += item.case.judgment == judgments.NEEDED and not hands_off
-            unnecessary += item.case.judgment == judgments.BOT and hands_off
+            missed += item.judgment == judgments.NEEDED and not hands_off
+            unnecessary += item.judgment == judgments.BOT and hands_off
         rows.append({"threshold": threshold, "missed": missed, "unnecessary": unnecessary})
     return rows
 
 
 def threshold_report(reviewed: Sequence[Reviewed], current: Dict[str, float], day: str) -> str:
-    judged = sum(1 for r in reviewed if r.case.judgment)
+    judged = sum(1 for r in reviewed if r.judgment)
     lines = [f"# Handoff thresholds on judged cases ({day})", "", f"{judged} judged cases.", ""]
     for decision in ("fallback", "sensitive"):
         lines += [f"## {decision}", "", "| threshold | needed, missed | unnecessary |", "|---|---|---|"]
@@ -355,7 +388,7 @@ def main(argv: Sequence[str]) -> int:
         print(f"wrote {path}")
     waiting = sum(1 for r in reviewed if lesson(r) is None and r.chosen is None)
     print(
-        f"{len(reviewed)} cases reviewed ({sum(1 for r in reviewed if r.case.judgment)} judged); "
+        f"{len(reviewed)} cases and low-rated conversations reviewed ({sum(1 for r in reviewed if r.judgment)} judged); "
         f"{waiting} wait for a choice on the panel's review page"
     )
     return 0

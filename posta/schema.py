@@ -167,6 +167,22 @@ media = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
+# "How did we do?" after a conversation the bot handled alone; a low answer marks the bot's
+# turns before it as a possible miss for the review (posta/review.py), where an admin's
+# choice of lesson is kept on the row.
+bot_ratings = sa.Table(
+    "posta_bot_ratings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.String(255), nullable=False, index=True),
+    sa.Column("asked_at", UTCDateTime, nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("rating", sa.Integer),  # 1 bad, 2 okay, 3 good (posta.ratings)
+    sa.Column("rated_at", UTCDateTime),
+    sa.Column("lesson", sa.Text),  # JSON: the review page's choice
+    sa.Column("lesson_by", sa.String(255)),
+)
+
 # The team panel.
 sessions = sa.Table(
     "posta_panel_sessions",

@@ -267,12 +267,12 @@ def test_an_admin_turns_judged_and_flagged_cases_into_lessons_on_the_review_page
     assert panel.get(f"{stack.panel_url}/review").status_code == 403  # admins only
     log_in(chrome, stack, "Carla", "carla-demo")
     chrome.get(f"{stack.panel_url}/review")
-    card = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, f'.review[data-case="{flagged.id}"]'))
+    card = until(chrome, lambda d: d.find_element(By.CSS_SELECTOR, f'.review[data-subject="case-{flagged.id}"]'))
     assert "Espera una elección" in card.text and "si no me gustan los puedo cambiar?" in card.text
     Select(card.find_element(By.CSS_SELECTOR, "select.intent")).select_by_visible_text("return_request")
     card.find_element(By.CSS_SELECTOR, 'button[data-choice="both"]').click()
     until(chrome, lambda d: "Escrito" in d.find_element(By.ID, "flash").text)
-    judged = chrome.find_element(By.CSS_SELECTOR, f'.review[data-case="{case.id}"]')
+    judged = chrome.find_element(By.CSS_SELECTOR, f'.review[data-subject="case-{case.id}"]')
     assert "a que hora abren los sabados? soy <name>, mi cel <phone>" in judged.text  # masked as written
     chrome.save_screenshot(str(screenshots / "panel-review.png"))
 
@@ -280,11 +280,11 @@ def test_an_admin_turns_judged_and_flagged_cases_into_lessons_on_the_review_page
     written = stack.work / "review"
     stories = yaml.safe_load((written / "tests" / "stories" / f"test_review_{day}.yml").read_text())
     steps = {s["story"].split(":")[0]: s["steps"] for s in stories["stories"]}
-    assert steps[f"case {flagged.id}"][-2:] == [
+    assert steps[f"case-{flagged.id}"][-2:] == [
         {"user": "si no me gustan los puedo cambiar?", "intent": "return_request"},
         {"action": "action_handoff"},
     ]
-    assert steps[f"case {case.id}"] == [
+    assert steps[f"case-{case.id}"] == [
         {"user": "a que hora abren los sabados? soy <name>, mi cel <phone>", "intent": "ask_hours"},
         {"action": "action_answer_hours"},
     ]

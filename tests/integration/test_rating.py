@@ -1,13 +1,18 @@
 """How did we do? Through the real servers: after a person hands back, the customer gets
 one rating question with reply buttons, inside the 24-hour window only; the answer is kept
-on the case once, a low one reaches the admins, and a button Posta never sent is words."""
+on the case once, a low one reaches the admins, and a button Posta never sent is words.
+After the bot alone, a low answer puts the conversation on the review page."""
 
 from datetime import timedelta
 
 from harness import phones
 from harness.phones import Phone, agent_phone, shown, taken
+from posta import config as business_config
+from posta import jobs
 from posta.db import utcnow
 from posta.schema import contacts
+from posta.whatsapp.contacts import Contacts
+from posta.whatsapp.outbox import Outbox
 
 
 def handled_by_ana(cases, customer, ana):
@@ -57,3 +62,26 @@ def test_a_rating_button_posta_never_sent_is_only_words(stack, cases, customer):
     customer.press("posta:rate:1:3", "😀 Bien")
     customer.wait()  # the bot answers the words
     assert all(c.rating is None for c in cases.cases(conversation_id=customer.number))
+
+
+def test_after_the_bot_alone_the_customer_is_asked_once_and_a_low_answer_goes_to_review(stack, cases, database_url):
+    """The timed job (run here at a moved clock: the stack's worker does not run jobs), the
+    question through the real worker and fake Graph API, the tap through the real webhook."""
+    customer = Phone(stack, name="Sola")
+    customer.text("donde estan ubicados?")
+    customer.wait()
+    later = utcnow() + timedelta(minutes=31)
+    config = business_config.current()
+    asked = jobs.bot_ratings(config, cases, Outbox(database_url), Contacts(database_url), later)
+    assert f"rate-bot:{customer.number}" in asked
+    question = customer.wait_for_text("¿te sirvieron mis respuestas?")[-1]
+    low = question["interactive"]["action"]["buttons"][-1]["reply"]["id"]
+    assert jobs.bot_ratings(config, cases, Outbox(database_url), Contacts(database_url), later) == []  # once
+
+    customer.press(low, "😞 Mal")
+    assert shown(customer.wait()[0]) == "¡Gracias por contarnos!"
+    admin = stack.panel_session("Carla", "carla-demo")
+    items = admin.get(f"{stack.panel_url}/api/review").json()["items"]
+    mine = [i for i in items if i["customer"] == customer.number]
+    assert [(i["because"], i["turns"][0]["text"]) for i in mine] == [("miss_low_rating", "donde estan ubicados?")]
+    assert cases.latest_case_for(customer.number) is None  # no case: the bot handled it alone

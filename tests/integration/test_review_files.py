@@ -74,7 +74,16 @@ def test_make_review_writes_stories_that_rasa_test_runs(stack, cases, ana, tmp_p
     flagged = case_of(cases, quiet)
     admin = stack.panel_session("Carla", "carla-demo")
     wrong = {"choice": "story", "intent": "complaint"}  # "hola" is no complaint: the model disagrees
-    assert admin.post(f"{stack.panel_url}/review/{flagged.id}", json=wrong).json()["ok"]
+    assert admin.post(f"{stack.panel_url}/review/case-{flagged.id}", json=wrong).json()["ok"]
+    refused = [
+        (panel, f"case-{flagged.id}", wrong, 403),  # an agent, not an admin
+        (admin, "case-999999", wrong, 404),
+        (admin, "rating-x", wrong, 404),
+        (admin, f"case-{flagged.id}", {"choice": "story", "intent": "not_an_intent"}, 400),
+    ]
+    for session, subject, body, status in refused:
+        assert session.post(f"{stack.panel_url}/review/{subject}", json=body).status_code == status
+    assert cases.history(flagged.id)[-1].detail == '{"choice": "story", "intent": "complaint"}'  # nothing else kept
 
     made = subprocess.run(
         [PYTHON, "-m", "posta.review", "--days", "1", "--out", str(tmp_path)],
@@ -87,7 +96,7 @@ def test_make_review_writes_stories_that_rasa_test_runs(stack, cases, ana, tmp_p
     assert made.returncode == 0, made.stderr[-2000:]
     written = next((tmp_path / "tests" / "stories").glob("test_review_*.yml"))
     stories = {s["story"].split(":")[0]: s for s in yaml.safe_load(written.read_text())["stories"]}
-    assert stories[f"case {needed.id}"]["steps"] == [
+    assert stories[f"case-{needed.id}"]["steps"] == [
         {"user": "hola", "intent": "greet"},
         {"action": "utter_greet"},
         {"user": "quiero hablar con una persona", "intent": "request_human"},
@@ -105,9 +114,9 @@ def test_make_review_writes_stories_that_rasa_test_runs(stack, cases, ana, tmp_p
         command += ["--fail-on-prediction-errors", "--out", str(out)]
         return subprocess.run(command, cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=600), out
 
-    kept = [f"case {needed.id}", f"case {could.id}"]
+    kept = [f"case-{needed.id}", f"case-{could.id}"]
     passed, _ = rasa_test(kept)
     assert passed.returncode == 0, passed.stdout[-3000:] + passed.stderr[-3000:]
-    failed, out = rasa_test(kept + [f"case {flagged.id}"])
+    failed, out = rasa_test(kept + [f"case-{flagged.id}"])
     assert failed.returncode != 0
     assert "intent: complaint  # predicted: greet: hola" in failed.stdout + failed.stderr

@@ -1,10 +1,13 @@
 """Timed work: once each, whatever the number of workers."""
 
+import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
-from posta import jobs
+from posta import jobs, ratings, reports, review
 from posta.schema import cases
 from posta.store import CaseStore
 from posta.summary import CaseSummary
@@ -113,3 +116,65 @@ def test_a_waiting_customer_hears_when_their_place_halves_once_per_place(parts):
     store.take(queued[2].id, "Hugo")
     assert queue_runs(2) == [f"queue:{queued[3].id}:1"]  # 2nd -> 1st halves it too: "you are next"
     assert queue_runs(3) == []
+
+
+def said(store, conversation, at, *steps):
+    """Tracker events as Rasa stores them: (customer's text, intent, the bot's response)."""
+    rows = [{"event": "session_started", "timestamp": at.timestamp()}]
+    for text, intent, response in steps:
+        rows.append(
+            {"event": "user", "text": text, "timestamp": at.timestamp(), "parse_data": {"intent": {"name": intent}}}
+        )
+        rows.append(
+            {"event": "bot", "text": "…", "timestamp": at.timestamp() + 1, "metadata": {"utter_action": response}}
+        )
+    with store.engine.begin() as conn:
+        for row in rows:
+            conn.execute(
+                sa.text("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (:s, :t, :at, :d)"),
+                {"s": conversation, "t": row["event"], "at": row["timestamp"], "d": json.dumps(row)},
+            )
+
+
+def test_a_customer_the_bot_served_alone_is_asked_once_and_a_low_answer_is_a_possible_miss(parts):
+    business, store, outbox, contacts = parts
+    business = replace(business, rate_bot_after_minutes=30)
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR, type_name VARCHAR, timestamp FLOAT, data TEXT)"
+            )
+        )
+    now = datetime.now(TIMEZONE)
+    served, greeted, handed, recent, stale = (f"54911000000{n}" for n in range(10, 15))
+    question = ("cuanto sale el casco?", "ask_catalogue", "utter_catalogue_helmet")
+    said(store, served, now - timedelta(minutes=40), question)
+    said(store, greeted, now - timedelta(minutes=40), ("hola", "greet", "utter_greet"))  # nothing answered
+    said(store, handed, now - timedelta(minutes=40), question)
+    a_case(store, handed, "sales", at=now - timedelta(minutes=39))  # a person took part, and handed back
+    store.close(handed, by="Eva")
+    said(store, recent, now - timedelta(minutes=10), question)  # not quiet yet
+    said(store, stale, now - timedelta(hours=30), question)  # outside their window
+    for phone in (served, greeted, handed, recent):
+        contacts.seen(phone)
+
+    assert run(business, store, outbox, contacts, now) == [f"rate-bot:{served}"]
+    assert run(business, store, outbox, contacts, now + timedelta(minutes=5)) == []  # once
+    asked = outbox.rows(served)[-1].body["interactive"]
+    assert asked["body"]["text"] == "Una pregunta rápida: ¿te sirvieron mis respuestas?"
+    ids = [b["reply"]["id"] for b in asked["action"]["buttons"]]
+    assert ids == ["posta:rate-bot:1:3", "posta:rate-bot:1:2", "posta:rate-bot:1:1"]
+    assert all(outbox.rows(phone) == [] for phone in (greeted, handed, recent, stale))
+
+    assert ratings.record(business, store, outbox, greeted, "posta:rate-bot:1:1") is None  # not theirs
+    assert (
+        ratings.record(business, store, outbox, served, "posta:rate-bot:1:1")[0]["text"]["body"]
+        == "¡Gracias por contarnos!"
+    )
+    assert ratings.record(business, store, outbox, served, "posta:rate-bot:1:3") == []  # kept once
+    found = review.collect(store, [], now - timedelta(days=1), now + timedelta(days=1))
+    assert [(r.subject, r.because, [t.text for t in r.turns]) for r in found] == [
+        ("rating-1", "miss_low_rating", ["cuanto sale el casco?"])
+    ]
+    report = reports.build(store, business, now - timedelta(days=1), now + timedelta(days=1))
+    assert report.possible_misses == 1  # the low rating (the handed-off case was requested, answered nothing)

@@ -121,16 +121,16 @@ def test_a_story_per_reviewed_conversation_masked_and_the_review_pages_choice_wi
 
     written = yaml.safe_load(review.test_stories(list(found.values()), "2026-11-25", ANSWERS))
     stories = {s["story"].split(":")[0]: s["steps"] for s in written["stories"]}
-    assert set(stories) == {f"case {bot.id}", f"case {needed.id}", f"case {missed.id}"}
-    assert stories[f"case {bot.id}"] == [
+    assert set(stories) == {f"case-{bot.id}", f"case-{needed.id}", f"case-{missed.id}"}
+    assert stories[f"case-{bot.id}"] == [
         {"user": "abren el domingo? soy <name>", "intent": "ask_hours"},
         {"action": "action_answer_hours"},
     ]
-    assert stories[f"case {needed.id}"] == [
+    assert stories[f"case-{needed.id}"] == [
         {"user": "la bici hace un ruido raro", "intent": "nlu_fallback"},
         {"action": "action_handoff"},  # as it happened: the handoff was right
     ]
-    assert stories[f"case {missed.id}"] == [
+    assert stories[f"case-{missed.id}"] == [
         {"user": "hola", "intent": "greet"},
         {"action": "utter_greet"},
         {"user": "el casco vino roto (mal), cuánto sale otro?", "intent": "complaint"},
