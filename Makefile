@@ -103,8 +103,9 @@ test: lint
 	@for b in $(sort $(EXAMPLES) $(B)); do $(MAKE) --no-print-directory check POSTA_BUSINESS=$$b || exit 1; done
 	$(MAKE) --no-print-directory test-python
 
-# What the last week's judged and flagged cases teach: commented NLU examples under
-# $(B)/data/review/, a threshold report in results/review/ (posta/review.py). DAYS=7.
+# What the last week's judged and flagged cases teach (posta/review.py; DAYS=7): commented
+# NLU examples in $(B)/data/review/, a test story per conversation in $(B)/tests/stories/
+# (test_review_<date>.yml, which test-stories runs), a threshold report in results/review/.
 review: install
 	$(PY) -m posta.review --days $(or $(DAYS),7)
 
