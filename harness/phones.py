@@ -181,6 +181,28 @@ def taken(cases, customer: Phone, agent: Phone, text: str = "quiero hablar con u
     return case
 
 
+def taken_over(cases, customer: Phone, agent: Phone, text: str):
+    """The bot answered the customer's `text`; then `agent` took the chat without the bot
+    escalating (`tomar <phone>`). The case (a possible miss)."""
+    customer.text(text)
+    customer.wait()
+    agent.text(f"tomar {customer.number}")
+    agent.wait_for_text("Tomaste el caso")
+    return case_of(cases, customer)
+
+
+def judged_in_panel(stack, cases, customer: Phone, agent: Phone, question: str, judgment: str, password: str):
+    """The customer asked for a person and then asked them `question`; the agent handed
+    back in the panel and judged the case `judgment` there. The case."""
+    case = taken(cases, customer, agent)
+    customer.text(question)
+    agent.wait_for_text(question[:16])
+    panel = stack.panel_session(agent.name, password)
+    assert panel.post(f"{stack.panel_url}/cases/{case.id}/handback", json={}).json()["ok"]
+    assert panel.post(f"{stack.panel_url}/cases/{case.id}/judge", json={"text": judgment}).json()["ok"]
+    return case
+
+
 # Questions the bot answers with exactly one message, so every inbound expects one reply.
 ONE_REPLY_QUESTIONS = [
     "hola",

@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from harness.phones import Phone, case_of, taken
+from harness.phones import Phone, judged_in_panel, taken_over
 
 WAIT = 25
 
@@ -248,21 +248,12 @@ def test_an_admin_turns_judged_and_flagged_cases_into_lessons_on_the_review_page
     stack, cases, ana, chrome, screenshots
 ):
     # Asked for a person at once, then asked them what the bot knows; judged so in the panel.
-    asked = Phone(stack, name="Lucía Paz")
-    case = taken(cases, asked, ana)
-    asked.text("a que hora abren los sabados? soy Lucía, mi cel 11 4455 6677")
-    ana.wait_for_text("a que hora abren")
+    question = "a que hora abren los sabados? soy Lucía, mi cel 11 4455 6677"
+    case = judged_in_panel(stack, cases, Phone(stack, name="Lucía Paz"), ana, question, "bot:hours", "ana-demo")
+    # The bot answered a return as policy; a person stepped in without an escalation.
+    flagged = taken_over(cases, Phone(stack, name="Sin escalar"), ana, "si no me gustan los puedo cambiar?")
     admin = stack.panel_session("Carla", "carla-demo")
     panel = stack.panel_session("Ana", "ana-demo")
-    assert panel.post(f"{stack.panel_url}/cases/{case.id}/handback", json={}).json()["ok"]
-    assert panel.post(f"{stack.panel_url}/cases/{case.id}/judge", json={"text": "bot:hours"}).json()["ok"]
-    # The bot answered a return as policy; a person stepped in without an escalation.
-    quiet = Phone(stack, name="Sin escalar")
-    quiet.text("si no me gustan los puedo cambiar?")
-    quiet.wait()
-    ana.text(f"tomar {quiet.number}")
-    ana.wait_for_text("Tomaste el caso")
-    flagged = case_of(cases, quiet)
 
     assert panel.get(f"{stack.panel_url}/review").status_code == 403  # admins only
     log_in(chrome, stack, "Carla", "carla-demo")

@@ -2,7 +2,7 @@
 after "the bot could have answered", says with which answer) and in the panel; a takeover
 of a chat the bot did not escalate counts as a possible miss in the reports."""
 
-from harness.phones import Phone, shown, taken
+from harness.phones import Phone, shown, taken, taken_over
 
 
 def test_an_agent_judges_on_whatsapp_with_one_tap_and_then_the_answer(stack, cases, customer, ana):
@@ -37,11 +37,7 @@ def test_in_the_panel_and_a_takeover_is_a_possible_miss(stack, cases, ana):
     assert panel.get(f"{stack.panel_url}/api/cases/{case.id}").json()["judge"] is False
 
     before = panel.get(f"{stack.panel_url}/api/reports").json()["possible_misses"]
-    quiet = Phone(stack, name="Sin escalar")
-    quiet.text("hola")
-    quiet.wait()
-    ana.text(f"tomar {quiet.number}")  # a person steps in where the bot did not escalate
-    ana.wait_for_text("Tomaste el caso")
+    taken_over(cases, Phone(stack, name="Sin escalar"), ana, "hola")  # where the bot did not escalate
     report = panel.get(f"{stack.panel_url}/api/reports").json()
     assert report["possible_misses"] == before + 1
     assert report["precision"]["requested"]["judged"] >= 1

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import yaml
 
 from deploy.processes import PYTHON, RASA, ROOT, model
-from harness.phones import Phone, case_of, taken
+from harness.phones import Phone, judged_in_panel, taken, taken_over
 from posta import review
 
 
@@ -58,21 +58,11 @@ def test_make_review_writes_stories_that_rasa_test_runs(stack, cases, ana, tmp_p
     ana.press(f"posta:judge:{needed.id}:needed", "Sí")
     ana.wait_for_text("anotado en el caso")
 
-    asked = Phone(stack, name="Pedro")
-    could = taken(cases, asked, ana)
-    asked.text("a que hora abren los sabados?")
-    ana.wait_for_text("a que hora abren")
-    panel = stack.panel_session("Ana", "ana-demo")
-    assert panel.post(f"{stack.panel_url}/cases/{could.id}/handback", json={}).json()["ok"]
-    assert panel.post(f"{stack.panel_url}/cases/{could.id}/judge", json={"text": "bot:hours"}).json()["ok"]
-
-    quiet = Phone(stack, name="Sin escalar")
-    quiet.text("hola")
-    quiet.wait()
-    ana.text(f"tomar {quiet.number}")
-    ana.wait_for_text("Tomaste el caso")
-    flagged = case_of(cases, quiet)
+    question = "a que hora abren los sabados?"
+    could = judged_in_panel(stack, cases, Phone(stack, name="Pedro"), ana, question, "bot:hours", "ana-demo")
+    flagged = taken_over(cases, Phone(stack, name="Sin escalar"), ana, "hola")
     admin = stack.panel_session("Carla", "carla-demo")
+    panel = stack.panel_session("Ana", "ana-demo")
     wrong = {"choice": "story", "intent": "complaint"}  # "hola" is no complaint: the model disagrees
     assert admin.post(f"{stack.panel_url}/review/case-{flagged.id}", json=wrong).json()["ok"]
     refused = [
