@@ -371,7 +371,7 @@ class PanelInput(InputChannel):
             reviewed, day = await asyncio.to_thread(self._reviewed, request)
             path, text = review.files(reviewed, business_config.business_dir(), day)[kind]
             headers = {"Content-Disposition": f'attachment; filename="{path.name}"'}
-            return response.text(text, headers=headers)
+            return response.text(text or "# nothing to write for this period yet\n", headers=headers)
 
         return panel
 

@@ -5,7 +5,8 @@ closed case. "No, the bot could have answered" asks which of the business's answ
 would have served (its FAQ topics, from topics.yml). Skippable, never asked twice for a
 case, stored with who answered. Reports turn the answers into handoff precision by
 reason (posta.reports.Judged), beside the possible misses: chats a person took over
-without the bot escalating, and requests for a person right after a bot answer.
+without the bot escalating, and requests for a person right after a bot answer (and,
+from posta.ratings, conversations the bot handled alone that were rated low).
 """
 
 from __future__ import annotations

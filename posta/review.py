@@ -1,5 +1,6 @@
 """`make review` and the panel's review page: what the judged and flagged cases of a period
-teach the conversation designer, as files they edit and keep.
+(and the conversations the bot handled alone that were rated low) teach the conversation
+designer, as files they edit and keep.
 
     python -m posta.review [--days 7] [--out DIR]
 
@@ -15,7 +16,7 @@ teach the conversation designer, as files they edit and keep.
 The lesson of a case is what an admin chose for it on the review page; without a choice,
 what its judgment says: "the bot could have answered, with X" is an example and a story
 for X's intent, "a person was needed" a story of the handoff as it happened. A flagged case
-nobody judged (a possible miss) waits for a choice. Phone numbers, e-mail addresses and the
+nobody judged (a possible miss), like a low rating of the bot, waits for a choice. Phone numbers, e-mail addresses and the
 names Posta knows (the customer's, the agents') are replaced by placeholders in everything
 written.
 """
@@ -269,14 +270,16 @@ def story(item: Reviewed, taught: Lesson, answers: Mapping[str, Tuple[str, ...]]
     return {"story": f"{item.subject}: {item.because} ({taught.intent})", "steps": steps}
 
 
-def nlu_review(reviewed: Sequence[Reviewed], day: str) -> str:
+def nlu_review(reviewed: Sequence[Reviewed], day: str) -> Optional[str]:
     """Rasa YAML whose examples are all commented out: the designer uncomments what they
-    agree with, then trains."""
+    agree with, then trains. None when there is no example."""
     by_intent: Dict[str, List[str]] = {}
     for item in reviewed:
         taught = lesson(item)
         if taught and taught.example and item.question and not item.question.pressed:
             by_intent.setdefault(taught.intent, []).append(item.question.text)
+    if not by_intent:
+        return None
     lines = [
         f"# make review, {day}: messages the bot should have answered otherwise, by the intent it",
         "# should have given them. Nothing here is trained until you uncomment it: read each, keep",
@@ -290,9 +293,12 @@ def nlu_review(reviewed: Sequence[Reviewed], day: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_stories(reviewed: Sequence[Reviewed], day: str, answers: Mapping[str, Tuple[str, ...]]) -> str:
-    """One test story per reviewed conversation that has a lesson and can be replayed."""
+def test_stories(reviewed: Sequence[Reviewed], day: str, answers: Mapping[str, Tuple[str, ...]]) -> Optional[str]:
+    """One test story per reviewed conversation that has a lesson and can be replayed;
+    None when there is none."""
     stories = [s for s in (story(item, t, answers) for item in reviewed for t in [lesson(item)] if t) if s]
+    if not stories:
+        return None
     header = (
         f"# make review, {day}: one story per reviewed conversation — the bot's part of it, ending with\n"
         "# what it should have done. `rasa test` runs them: a story fails until the model has learned\n"
@@ -344,9 +350,9 @@ FILES = ("nlu", "stories", "thresholds")
 
 def files(
     reviewed: Sequence[Reviewed], business: Path, day: str, out: Optional[Path] = None
-) -> Dict[str, Tuple[Path, str]]:
+) -> Dict[str, Tuple[Path, Optional[str]]]:
     """The three files of `make review` for `day` (path under `out`, by default
-    config.review_dir(), and text), by kind."""
+    config.review_dir(), and text: None for a file with nothing in it), by kind."""
     out = out or business_config.review_dir()
     return {
         "nlu": (out / "data" / "review" / f"review-{day}.yml", nlu_review(reviewed, day)),
@@ -362,8 +368,12 @@ def files(
 
 
 def write(reviewed: Sequence[Reviewed], business: Path, day: str, out: Optional[Path] = None) -> List[Path]:
+    """Writes the day's files; one left with nothing in it (all skipped) is removed."""
     written = []
     for path, text in files(reviewed, business, day, out).values():
+        if text is None:
+            path.unlink(missing_ok=True)
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)

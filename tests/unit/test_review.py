@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import yaml
 
 from posta import review
+from posta.config import ROOT
 from posta.schema import cases
 from posta.store import CaseStore
 from posta.summary import CaseSummary, CustomerMessage
@@ -152,3 +153,12 @@ def test_a_conversation_with_a_form_gets_no_story():
     ]
     turns, form = review.bot_part(events, 3.5, [])
     assert [t.actions for t in turns] == [("booking_form",), ("action_handoff",)] and form
+
+
+def test_a_day_left_with_no_lesson_leaves_no_empty_file_behind(tmp_path):
+    stale = tmp_path / "tests" / "stories" / "test_review_2026-11-25.yml"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("stories: [an earlier lesson, since skipped]\n")
+    written = review.write([], ROOT, "2026-11-25", tmp_path)
+    assert written == [tmp_path / "results" / "review" / "thresholds-2026-11-25.md"]
+    assert not stale.exists() and not (tmp_path / "data").exists()
