@@ -96,6 +96,7 @@ class Report:
 def build(store: CaseStore, config: BusinessConfig, start: datetime, end: datetime) -> Report:
     """Everything about the cases opened in [start, end)."""
     period = store.created_between(start, end)
+    low_ratings = ratings.BotRatings(store.engine).low_between(start, end)  # bot-only, rated low
     conversations = _conversations(store, start, end)
     after_hours = [c for c in period if c.after_hours]
     pickups = [
@@ -123,9 +124,8 @@ def build(store: CaseStore, config: BusinessConfig, start: datetime, end: dateti
         ratings=Ratings.of(period),
         precision=judgments.precision(period),
         judged_share=round(sum(1 for c in period if c.judgment) / len(period), 3) if period else None,
-        possible_misses=sum(1 for c in period if judgments.possible_miss(c))
-        + len(ratings.BotRatings(store.engine).low_between(start, end)),
-        by_day=_by_day(period, config),
+        possible_misses=sum(1 for c in period if judgments.possible_miss(c)) + len(low_ratings),
+        by_day=_by_day(period, low_ratings, config),
     )
 
 
@@ -159,12 +159,19 @@ def today_line(store: CaseStore, config: BusinessConfig, lang: str) -> str:
     )
 
 
-def _by_day(period: List[Case], config: BusinessConfig) -> List[Dict[str, Any]]:
+def _by_day(period: List[Case], low_ratings: List[ratings.BotRating], config: BusinessConfig) -> List[Dict[str, Any]]:
+    def day_of(at: datetime) -> str:
+        return at.astimezone(config.timezone).date().isoformat()
+
     days: Dict[str, List[Case]] = {}
     for case in period:
-        days.setdefault(case.created_at.astimezone(config.timezone).date().isoformat(), []).append(case)
+        days.setdefault(day_of(case.created_at), []).append(case)
+    low_by_day: Dict[str, int] = {}
+    for rated in low_ratings:
+        low_by_day[day_of(rated.asked_at)] = low_by_day.get(day_of(rated.asked_at), 0) + 1
     trend = []
-    for day, cases_of_day in sorted(days.items()):
+    for day in sorted(days.keys() | low_by_day.keys()):
+        cases_of_day = days.get(day, [])
         judged = [c for c in cases_of_day if c.judgment]
         needed = sum(1 for c in judged if c.judgment == judgments.NEEDED)
         trend.append(
@@ -173,7 +180,7 @@ def _by_day(period: List[Case], config: BusinessConfig) -> List[Dict[str, Any]]:
                 "handoffs": len(cases_of_day),
                 "judged": len(judged),
                 "precision": round(needed / len(judged), 3) if judged else None,
-                "possible_misses": sum(1 for c in cases_of_day if judgments.possible_miss(c)),
+                "possible_misses": sum(1 for c in cases_of_day if judgments.possible_miss(c)) + low_by_day.get(day, 0),
             }
         )
     return trend

@@ -178,3 +178,4 @@ def test_a_customer_the_bot_served_alone_is_asked_once_and_a_low_answer_is_a_pos
     ]
     report = reports.build(store, business, now - timedelta(days=1), now + timedelta(days=1))
     assert report.possible_misses == 1  # the low rating (the handed-off case was requested, answered nothing)
+    assert sum(d["possible_misses"] for d in report.by_day) == 1  # and in the day-by-day trend
