@@ -88,7 +88,9 @@ def bot_ratings(config, store, outbox, contacts, now) -> List[str]:
         return []
     ran = []
     window = now - timedelta(hours=23)  # the answer must still fit in their 24-hour window
-    for conversation in rasa_events.quiet_since(store.engine, now - timedelta(minutes=minutes), after=window):
+    for conversation, last in rasa_events.last_events(store.engine, now - timedelta(minutes=minutes), window).items():
+        if not once(store, f"rate-bot-looked:{conversation}:{last}"):
+            continue  # nothing new since it was looked at: whether to ask cannot have changed
         events = rasa_events.load(store.engine, conversation)
         stretch = summary.current_window(events)
         started = next((e.get("timestamp") for e in stretch if e.get("timestamp")), None)

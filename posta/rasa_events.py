@@ -82,16 +82,22 @@ def erase(conn: Connection, conversation_id: str) -> int:
 
 def quiet_since(engine: Engine, cutoff: datetime, after: Optional[datetime] = None) -> List[str]:
     """Conversations whose last event is older than `cutoff` (and newer than `after`)."""
+    return list(last_events(engine, cutoff, after))
+
+
+def last_events(engine: Engine, cutoff: datetime, after: Optional[datetime] = None) -> Dict[str, float]:
+    """The time of the last event of each conversation quiet since `cutoff` (and not since `after`)."""
     query = sa.text(
-        "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff AND MAX(timestamp) > :after"
+        "SELECT sender_id, MAX(timestamp) FROM events GROUP BY sender_id "
+        "HAVING MAX(timestamp) < :cutoff AND MAX(timestamp) > :after"
     )
     bounds = {"cutoff": cutoff.timestamp(), "after": after.timestamp() if after else 0}
 
-    def read() -> List[str]:
+    def read() -> Dict[str, float]:
         with engine.connect() as conn:
-            return [row[0] for row in conn.execute(query, bounds)]
+            return {sender: float(last) for sender, last in conn.execute(query, bounds)}
 
-    return _before_first_write(read, [])
+    return _before_first_write(read, {})
 
 
 def customers_who_wrote(engine: Engine, start: datetime, end: datetime) -> int:

@@ -103,13 +103,15 @@ class Reviewed:
     @property
     def confidence(self) -> Optional[float]:
         """Of the message that opened the case: what the fallback decision saw."""
-        opening = self.opening or (self.turns[-1] if self.turns else None)
-        return opening.confidence if opening else None
+        return self._opened.confidence if self._opened else None
 
     @property
     def sensitive_mass(self) -> Optional[float]:
-        opening = self.opening or (self.turns[-1] if self.turns else None)
-        return opening.sensitive_mass if opening else None
+        return self._opened.sensitive_mass if self._opened else None
+
+    @property
+    def _opened(self) -> Optional[Turn]:
+        return self.opening or (self.turns[-1] if self.turns else None)
 
 
 def mask(text: str, names: Sequence[str]) -> str:
